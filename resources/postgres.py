@@ -86,13 +86,22 @@ def product_database_url() -> str:
 
 
 def dagster_database_url(product_url: str) -> str:
-    return with_database(product_url, database_name(product_url) + "_dagster")
+    """Dagster's storage database, in SQLAlchemy form: dagster-postgres drives it with psycopg2
+    (SQLAlchemy 2.1 would otherwise pick psycopg 3, whose NOTIFY parameters dagster cannot use)."""
+    url = with_database(product_url, database_name(product_url) + "_dagster")
+    return "postgresql+psycopg2://" + url.split("://", 1)[1]
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy-style URL (postgresql+psycopg2://) as libpq accepts it."""
+    scheme, rest = url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgresql+") else url
 
 
 def ensure_database(url: str) -> None:
     """Create the database named in ``url`` if the server lacks it."""
     name = database_name(url)
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(with_database(_libpq(url), "postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))

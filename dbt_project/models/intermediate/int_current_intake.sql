@@ -1,0 +1,39 @@
+-- Each tenant's current intake (its latest response_id), with the declared answers the models
+-- use parsed out of the jsonb payload, and the vendor's own company (by domain) when known.
+with latest as (
+    select distinct on (tenant_id) *
+    from {{ ref('stg_icp__intake_responses') }}
+    where {{ tenant_filter('tenant_id') }}
+    order by tenant_id, response_id desc
+)
+
+select
+    latest.tenant_id,
+    latest.response_id,
+    latest.submitted_at,
+    latest.vendor_website,
+    latest.vendor_domain,
+    vendor.company_id                                          as vendor_company_id,
+    nullif(trim(latest.answers ->> 'employee_band'), '')       as declared_employee_band,
+    array(
+        select trim(x) from jsonb_array_elements_text(
+            case when jsonb_typeof(latest.answers -> 'must_have_integrations') = 'array'
+                 then latest.answers -> 'must_have_integrations' else '[]'::jsonb end) as x
+        where trim(x) <> ''
+    )                                                          as declared_integrations,
+    array(
+        select trim(x) from jsonb_array_elements_text(
+            case when jsonb_typeof(latest.answers -> 'champion_titles') = 'array'
+                 then latest.answers -> 'champion_titles' else '[]'::jsonb end) as x
+        where trim(x) <> ''
+    )                                                          as declared_champion_titles,
+    -- Every string anywhere under answers.advanced (sections A-H): free-text anti-ICP hints.
+    array(
+        select trim(s #>> '{}')
+        from jsonb_path_query(coalesce(latest.answers -> 'advanced', '{}'::jsonb),
+                              'strict $.** ? (@.type() == "string")') as s
+        where trim(s #>> '{}') <> ''
+    )                                                          as advanced_statements
+from latest
+left join {{ ref('stg_icp__companies') }} as vendor
+    on vendor.company_domain = latest.vendor_domain

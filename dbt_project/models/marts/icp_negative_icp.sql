@@ -1,0 +1,150 @@
+-- Negative ICP per tenant: who not to target, and why.
+--
+-- kind = churn_theme: keyword themes (seed `churn_reason_themes`, case-insensitive regex) found in
+--   the churn reasons of the current intake's lost customers; a reason matching no theme is kept
+--   verbatim under theme_key 'unclassified'.
+-- kind = anti_icp: the same themes found in the intake's advanced answers (free text, A-H);
+--   statements matching no theme are kept verbatim under 'stated'.
+-- kind = attribute: seed attributes (SSIC subclass, size band, integration, industry) more common
+--   among churned than among best customers.
+with seeds as (
+    select * from {{ ref('int_current_seeds') }}
+    where {{ tenant_filter('tenant_id') }}
+),
+
+intake as (
+    select * from {{ ref('int_current_intake') }}
+    where {{ tenant_filter('tenant_id') }}
+),
+
+themes as (
+    select * from {{ ref('churn_reason_themes') }}
+),
+
+totals as (
+    select
+        intake.tenant_id,
+        intake.response_id,
+        count(seeds.seed_id) filter (where seeds.seed_kind = 'best') as best_total,
+        count(seeds.seed_id) filter (where seeds.seed_kind = 'lost') as churned_total
+    from intake
+    left join seeds on seeds.tenant_id = intake.tenant_id
+    group by intake.tenant_id, intake.response_id
+),
+
+reasons as (
+    select tenant_id, seed_id, seed_name, trim(churn_reason) as reason
+    from seeds
+    where seed_kind = 'lost' and nullif(trim(churn_reason), '') is not null
+),
+
+reason_hits as (
+    select reasons.*, coalesce(themes.theme_key, 'unclassified') as theme_key,
+           coalesce(themes.theme, reasons.reason) as theme
+    from reasons
+    left join themes on reasons.reason ~* themes.pattern
+),
+
+churn_themes as (
+    select
+        reason_hits.tenant_id,
+        'churn_theme'                                        as kind,
+        reason_hits.theme_key,
+        reason_hits.theme,
+        null::text                                           as namespace,
+        null::text                                           as attribute_value,
+        count(distinct reason_hits.seed_id)                  as churned_with,
+        null::bigint                                         as best_with,
+        array_agg(distinct reason_hits.seed_name order by reason_hits.seed_name) as churned_customers,
+        'Churn reasons: ' || string_agg(format('"%s" (%s)', reason_hits.reason, reason_hits.seed_name), '; '
+                                        order by reason_hits.seed_name) as evidence
+    from reason_hits
+    group by reason_hits.tenant_id, reason_hits.theme_key, reason_hits.theme
+),
+
+statements as (
+    select intake.tenant_id, s as statement
+    from intake, unnest(intake.advanced_statements) as s
+),
+
+statement_hits as (
+    select statements.*, coalesce(themes.theme_key, 'stated') as theme_key,
+           coalesce(themes.theme, statements.statement) as theme
+    from statements
+    left join themes on statements.statement ~* themes.pattern
+),
+
+anti_icp as (
+    select
+        tenant_id,
+        'anti_icp'                                           as kind,
+        theme_key,
+        theme,
+        null::text                                           as namespace,
+        null::text                                           as attribute_value,
+        null::bigint                                         as churned_with,
+        null::bigint                                         as best_with,
+        '{}'::text[]                                         as churned_customers,
+        'Intake (advanced answers): ' || string_agg(format('"%s"', statement), '; ' order by statement) as evidence
+    from statement_hits
+    group by tenant_id, theme_key, theme
+),
+
+over_represented as (
+    select
+        p.tenant_id,
+        'attribute'                                          as kind,
+        p.namespace                                          as theme_key,
+        case p.namespace
+            when 'ssic5' then format('SSIC %s %s', p.attribute_value, coalesce(p.ssic_title, ''))
+            when 'size_band' then format('%s staff', p.attribute_value)
+            when 'integration' then format('Uses %s', p.attribute_value)
+            when 'industry_served' then format('Serves %s', p.attribute_value)
+        end                                                  as theme,
+        p.namespace,
+        p.attribute_value,
+        p.churned_with,
+        p.seeds_with                                         as best_with,
+        p.churned_seed_names                                 as churned_customers,
+        format('%s of %s churned customers (%s) vs %s of %s best customers',
+               p.churned_with, p.churned_total, array_to_string(p.churned_seed_names, ', '),
+               p.seeds_with, p.seeds_total)                 as evidence
+    from {{ ref('icp_patterns') }} as p
+    where {{ tenant_filter('p.tenant_id') }}
+      and p.namespace in ('ssic5', 'size_band', 'integration', 'industry_served')
+      and p.churned_with > 0
+      and p.churned_support > p.support
+),
+
+unioned as (
+    select * from churn_themes
+    union all
+    select * from anti_icp
+    union all
+    select * from over_represented
+)
+
+select
+    unioned.tenant_id,
+    totals.response_id,
+    md5(concat_ws('|', unioned.tenant_id, unioned.kind, unioned.theme_key, unioned.theme,
+                  unioned.attribute_value))                  as negative_id,
+    row_number() over (
+        partition by unioned.tenant_id
+        order by case unioned.kind when 'churn_theme' then 1 when 'anti_icp' then 2 else 3 end,
+                 unioned.churned_with desc nulls last, unioned.best_with asc nulls last,
+                 unioned.theme_key, unioned.theme
+    )                                                        as rank,
+    unioned.kind,
+    unioned.theme_key,
+    unioned.theme,
+    unioned.namespace,
+    unioned.attribute_value,
+    unioned.churned_with,
+    totals.churned_total,
+    unioned.best_with,
+    totals.best_total,
+    unioned.churned_customers,
+    unioned.evidence
+from unioned
+inner join totals on totals.tenant_id = unioned.tenant_id

@@ -1,0 +1,11 @@
+select
+    tenant_id::text              as tenant_id,
+    company_id::bigint           as company_id,
+    site_url::text               as site_url,
+    pages_fetched::integer       as pages_fetched,
+    robots_refused::integer      as robots_refused,
+    http_errors::integer         as http_errors,
+    timeouts::integer            as timeouts,
+    reduced_evidence::boolean    as is_reduced_evidence,
+    crawled_at::timestamptz      as crawled_at
+from {{ source('icp', 'crawl_outcomes') }}

@@ -1,0 +1,62 @@
+"""Cards for people: the terminal rendering and acceptance as a targeting rule."""
+
+from __future__ import annotations
+
+import textwrap
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from icp_assets.stages import current_response_id
+
+
+def format_cards(tenant_id: str, cards: list[dict]) -> str:
+    if not cards:
+        return f"{tenant_id}: no suggestion cards yet (has `icp run --tenant {tenant_id}` finished?)"
+    lines = [f"{tenant_id}: {len(cards)} micro-ICP suggestion(s)", ""]
+    for card in cards:
+        ssic = "; ".join(f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or []))
+        badge = "  [reduced evidence]" if card.get("reduced_evidence") else ""
+        coverage = f"{card.get('seeds_covered')}/{card.get('seeds_total')} best customers"
+        lift = f", lift {card['lift']:.1f}" if card.get("lift") is not None else ""
+        fields = [
+            ("SSIC", ssic or "-"),
+            ("Headcount", card.get("headcount_band") or "-"),
+            ("Integrations", ", ".join(card.get("integrations") or []) or "-"),
+            ("Champions", ", ".join(card.get("champion_titles") or []) or "-"),
+            ("Evidence", f"{card['evidence_count']} evidence rows, {coverage}{lift}"),
+            ("Watch out", "; ".join(card.get("negative_flags") or []) or "-"),
+            ("Why", card.get("rationale") or "-"),
+        ]
+        lines.append(f"#{card['rank']} {card['title']}{badge}   (id {card['suggestion_id']})")
+        for label, value in fields:
+            wrapped = textwrap.wrap(str(value), width=88) or ["-"]
+            lines.append(f"    {label:<13}{wrapped[0]}")
+            lines.extend(f"    {'':<13}{more}" for more in wrapped[1:])
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def accept_card(conn: psycopg.Connection, tenant_id: str, suggestion_id: str, accepted_by: str | None) -> int:
+    """Turn one of the current cards into an icp_rules row and audit it; returns the rule id."""
+    response_id = current_response_id(conn, tenant_id)
+    with conn.transaction():
+        row = conn.execute(
+            "select card from icp.icp_suggestions where tenant_id = %s and response_id = %s and suggestion_id = %s",
+            (tenant_id, response_id, suggestion_id),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"tenant {tenant_id!r} has no current card {suggestion_id!r}")
+        card = row[0]
+        rule = {k: card.get(k) for k in ("title", "ssic_codes", "headcount_band", "integrations", "champion_titles")}
+        rule_id = conn.execute(
+            "insert into icp.icp_rules (tenant_id, response_id, suggestion_id, rule, accepted_by)"
+            " values (%s, %s, %s, %s, %s) on conflict (tenant_id, response_id, suggestion_id)"
+            " do update set accepted_by = excluded.accepted_by, accepted_at = now() returning rule_id",
+            (tenant_id, response_id, suggestion_id, Jsonb(rule), accepted_by),
+        ).fetchone()[0]
+        conn.execute(
+            "insert into icp.audit_log (tenant_id, actor, action, details) values (%s, %s, 'accept_suggestion', %s)",
+            (tenant_id, accepted_by, Jsonb({"rule_id": rule_id, "suggestion_id": suggestion_id, "response_id": response_id})),
+        )
+    return rule_id

@@ -1,0 +1,232 @@
+"""`icp`: the operator's command line. Exit codes: 0 ok, 1 failure, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+log = logging.getLogger("icp")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # pgserver's, harmless
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # Dagster prints a run's events through its own console logger; don't echo them twice.
+    for noisy in ("pgserver", "urllib3", "alembic", "dagster", "dagster.builtin"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="icp", description="ICP Finder: evidence-backed Ideal Customer Profiles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="the product database").add_subparsers(required=True, metavar="ACTION")
+    for action, help_text in [
+        ("start", "start the embedded server (no-op with ICP_DATABASE_URL)"),
+        ("stop", "stop the embedded server"),
+        ("status", "is the database reachable, which migrations are applied"),
+        ("url", "print the product database URL (for psql)"),
+        ("migrate", "apply pending schema migrations"),
+    ]:
+        db.add_parser(action, help=help_text).set_defaults(handler=_db, action=action)
+
+    intake = commands.add_parser("intake", help="tenant intakes").add_subparsers(required=True, metavar="ACTION")
+    submit = intake.add_parser("submit", help="validate and store an intake JSON file")
+    submit.add_argument("file", type=Path)
+    submit.add_argument("--tenant", required=True)
+    submit.add_argument("--submitted-by")
+    submit.set_defaults(handler=_intake_submit)
+
+    run = commands.add_parser("run", help="materialize one tenant's partition (the job the sensor requests)")
+    run.add_argument("--tenant", required=True)
+    run.set_defaults(handler=_run)
+
+    suggestions = commands.add_parser("suggestions", help="print a tenant's suggestion cards")
+    suggestions.add_argument("--tenant", required=True)
+    suggestions.add_argument("--format", choices=["table", "json"], default="table")
+    suggestions.set_defaults(handler=_suggestions)
+
+    accept = commands.add_parser("accept", help="accept a card as a targeting rule (audited)")
+    accept.add_argument("--tenant", required=True)
+    accept.add_argument("--suggestion", required=True, help="suggestion_id of a current card")
+    accept.add_argument("--by", help="who accepts it")
+    accept.set_defaults(handler=_accept)
+
+    registry = commands.add_parser("registry", help="the ACRA registry and SSIC reference").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    load = registry.add_parser("load", help="load ACRA CSVs and/or SSIC files")
+    load.add_argument("--acra", nargs="+", type=Path, default=[], metavar="CSV")
+    load.add_argument("--ssic", nargs="+", type=Path, default=[], metavar="XLSX",
+                      help="SingStat classification-structure and/or alphabetical-index xlsx")
+    load.set_defaults(handler=_registry_load)
+    generate = registry.add_parser("generate", help="write a synthetic registry in the ACRA CSV layout")
+    generate.add_argument("--entities", type=int, required=True)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--out", type=Path, required=True)
+    generate.set_defaults(handler=_registry_generate)
+
+    commands.add_parser("demo", help="run the end-to-end demo on the embedded database").set_defaults(handler=_demo)
+    commands.add_parser("ui", help="start the Dagster UI on the product database").set_defaults(handler=_ui)
+    return parser
+
+
+def _db(args: argparse.Namespace) -> int:
+    from icp_assets.db import migrate
+    from resources import postgres
+
+    external = os.environ.get("ICP_DATABASE_URL")
+    if args.action == "stop":
+        if external:
+            print("ICP_DATABASE_URL is set: that server is not ours to stop")
+            return EXIT_OK
+        print("stopped" if postgres.stop_embedded_server() else "not running")
+        return EXIT_OK
+    if args.action == "status" and not external and not postgres.embedded_server_running():
+        print(f"embedded server not running (data directory {postgres.embedded_pgdata()})")
+        return EXIT_FAILED
+    url = postgres.product_database_url()
+    if args.action == "url":
+        print(url)
+    elif args.action in ("start", "migrate"):
+        applied = migrate(url)
+        print(f"{url}\nmigrations applied: {', '.join(applied) or 'none pending'}")
+    elif args.action == "status":
+        from icp_assets.db import connect
+
+        with connect(url) as conn:
+            versions = [r[0] for r in conn.execute("select version from public.icp_schema_migrations order by 1")]
+            server = conn.execute("show server_version").fetchone()[0]
+        print(f"{url}\nPostgreSQL {server}; migrations: {', '.join(versions)}")
+    return EXIT_OK
+
+
+def _intake_submit(args: argparse.Namespace) -> int:
+    from icp_assets.db import connect
+    from icp_assets.intake import IntakeError, parse_intake, submit_intake
+    from resources.postgres import product_database_url
+
+    try:
+        raw = args.file.read_bytes()
+    except OSError as err:
+        print(f"intake: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        intake = parse_intake(raw)
+        with connect(product_database_url()) as conn:
+            response_id = submit_intake(conn, args.tenant, intake, args.submitted_by)
+    except IntakeError as err:
+        print(f"intake rejected, nothing was written ({len(err.problems)} problem(s)):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(response_id)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from icp_assets.instance import dagster_instance
+    from icp_assets.runs import run_tenant
+
+    return EXIT_OK if run_tenant(dagster_instance(), args.tenant).success else EXIT_FAILED
+
+
+def _suggestions(args: argparse.Namespace) -> int:
+    from icp_assets.cards import format_cards
+    from icp_assets.db import connect
+    from icp_assets.stages import NoIntakeError, latest_cards
+    from resources.postgres import product_database_url
+
+    try:
+        with connect(product_database_url()) as conn:
+            cards = latest_cards(conn, args.tenant)
+    except NoIntakeError as err:
+        print(err, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        print(json.dumps(cards, indent=2))
+    else:
+        print(format_cards(args.tenant, cards))
+    return EXIT_OK
+
+
+def _accept(args: argparse.Namespace) -> int:
+    from icp_assets.cards import accept_card
+    from icp_assets.db import connect
+    from resources.postgres import product_database_url
+
+    with connect(product_database_url()) as conn:
+        try:
+            rule_id = accept_card(conn, args.tenant, args.suggestion, args.by)
+        except LookupError as err:
+            print(err, file=sys.stderr)
+            return EXIT_BAD_INPUT
+    print(rule_id)
+    return EXIT_OK
+
+
+def _registry_load(args: argparse.Namespace) -> int:
+    from icp_assets import registry
+    from icp_assets.db import migrate
+    from resources.postgres import product_database_url
+
+    if not args.acra and not args.ssic:
+        print("registry load: give --acra CSV... and/or --ssic XLSX...", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    missing = [p for p in [*args.acra, *args.ssic] if not p.is_file()]
+    if missing:
+        print(f"registry load: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    url = product_database_url()
+    migrate(url)
+    if args.acra:
+        stats = registry.load_acra_csvs(url, args.acra, progress=lambda n: log.info("acra: %s rows read", f"{n:,}"))
+        print(f"acra_entities: {stats}")
+    for path in args.ssic:
+        if "index" in path.name.lower():
+            print(f"ssic_index: {registry.load_ssic_index(url, path)} phrases")
+        else:
+            print(f"ssic_codes: {registry.load_ssic_structure(url, path)} codes")
+    return EXIT_OK
+
+
+def _registry_generate(args: argparse.Namespace) -> int:
+    from icp_assets.synthetic_registry import generate_acra_csvs
+
+    files = generate_acra_csvs(args.out, entities=args.entities, seed=args.seed)
+    print(f"wrote {args.entities:,} entities in {len(files)} files under {args.out}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from icp_assets.demo.run import run_demo
+
+    return run_demo()
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from icp_assets.instance import prepare_environment
+
+    prepare_environment()
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(dagster, [str(dagster), "dev", "-w", str(workspace)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

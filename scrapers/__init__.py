@@ -1,0 +1,1 @@
+"""The ICP Finder Scrapy project: crawls company websites into page, evidence and outcome records."""

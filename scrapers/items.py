@@ -1,0 +1,47 @@
+"""The three record kinds the crawler emits; ``kind`` tells them apart in the JSON lines output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass
+class PageItem:
+    """One fetched page (a row of icp.crawl_pages)."""
+
+    kind: Literal["page"] = field(default="page", init=False)
+    company_key: str
+    url: str
+    page_type: str
+    http_status: int
+    title: str | None
+    content_hash: str
+
+
+@dataclass
+class EvidenceItem:
+    """One observed fact about a company (a row of icp.icp_evidence, source "crawl")."""
+
+    kind: Literal["evidence"] = field(default="evidence", init=False)
+    company_key: str
+    signal_key: str
+    value: dict
+    url: str
+    page_type: str
+    confidence: float
+    snippet: str
+
+
+@dataclass
+class OutcomeItem:
+    """How the crawl of one site went (a row of icp.crawl_outcomes)."""
+
+    kind: Literal["outcome"] = field(default="outcome", init=False)
+    company_key: str
+    site_url: str
+    pages_fetched: int = 0
+    robots_refused: int = 0
+    http_errors: int = 0
+    timeouts: int = 0
+    reduced_evidence: bool = False

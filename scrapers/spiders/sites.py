@@ -1,0 +1,180 @@
+"""The ``sites`` spider: a bounded crawl of many company websites at once.
+
+Each site starts at its given URL and follows same-host links to the page types that carry ICP
+evidence (about, customers, industries, integrations, pricing, careers); everything else is
+skipped. The spider only crawls: pages go to the extractors, records go out as items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, DownloadTimeoutError, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
+
+from scrapers.extractors import classify_page, extract_evidence
+from scrapers.items import EvidenceItem, OutcomeItem, PageItem
+
+# Higher priority is fetched earlier, so the most telling pages make it under the page cap.
+PAGE_TYPE_PRIORITY = {"home": 70, "customers": 60, "integrations": 50, "industries": 40,
+                      "careers": 30, "about": 20, "pricing": 10}
+
+
+def bare_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def page_key(url: str) -> str:
+    """Identity of a page regardless of scheme, "www." and fragment (the site's home page is
+    often linked as both https://www.x/ and http://x/)."""
+    parts = urlsplit(canonicalize_url(url))
+    return f"{bare_host(url)}{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
+
+
+@dataclass
+class SiteCrawl:
+    """Bookkeeping for one site: what was requested and how it went."""
+
+    company_key: str
+    site_url: str
+    host: str
+    requested: set[str] = field(default_factory=set)
+    pages_fetched: int = 0
+    robots_refused: int = 0
+    http_errors: int = 0
+    timeouts: int = 0
+
+    def outcome(self, min_useful_pages: int) -> OutcomeItem:
+        return OutcomeItem(
+            company_key=self.company_key, site_url=self.site_url, pages_fetched=self.pages_fetched,
+            robots_refused=self.robots_refused, http_errors=self.http_errors,
+            timeouts=self.timeouts, reduced_evidence=self.pages_fetched < min_useful_pages,
+        )
+
+
+class SitesSpider(scrapy.Spider):
+    """``-a targets=FILE``: a JSON list of {"company_key", "url"}."""
+
+    name = "sites"
+
+    def __init__(self, targets: str, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sites: dict[str, SiteCrawl] = {}
+        for target in json.loads(Path(targets).read_text()):
+            key, url = target["company_key"], target["url"].strip()
+            if key in self.sites:
+                raise ValueError(f"duplicate company_key in targets: {key}")
+            self.sites[key] = SiteCrawl(key, url, bare_host(url))
+        self.outcomes_scheduled = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SitesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    @property
+    def page_cap(self) -> int:
+        return self.settings.getint("ICP_PAGE_CAP", 25)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for site in self.sites.values():
+            if urlsplit(site.site_url).scheme not in ("http", "https") or not site.host:
+                self.logger.warning("Skipping %s: not an http(s) URL: %r", site.company_key, site.site_url)
+                continue
+            yield self.page_request(site, site.site_url, "home")
+
+    def page_request(self, site: SiteCrawl, url: str, page_type: str) -> scrapy.Request:
+        site.requested.add(page_key(url))
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.on_error,
+            priority=PAGE_TYPE_PRIORITY.get(page_type, 0),
+            meta={"company_key": site.company_key, "page_type": page_type},
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        site = self.sites[response.meta["company_key"]]
+        page_type = response.meta["page_type"]
+        site.pages_fetched += 1
+        is_html = isinstance(response, TextResponse)
+        title = (response.css("title::text").get() or "").strip() if is_html else ""
+        yield PageItem(
+            company_key=site.company_key, url=response.url, page_type=page_type,
+            http_status=response.status, title=title or None,
+            content_hash=hashlib.sha256(response.body).hexdigest(),
+        )
+        if not is_html:
+            return
+        headers = {k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
+                   for k, values in response.headers.items()}
+        for evidence in extract_evidence(response.url, response.text, headers, page_type=page_type):
+            yield EvidenceItem(company_key=site.company_key, **evidence)
+        yield from self.follow_links(site, response)
+
+    def follow_links(self, site: SiteCrawl, response: TextResponse) -> Iterator[scrapy.Request]:
+        """Same-host links to useful page types, best types first, within the page cap."""
+        # Checked here rather than left to DepthMiddleware so the page cap counts only real requests.
+        depth_limit = self.settings.getint("DEPTH_LIMIT")
+        if depth_limit and response.meta.get("depth", 0) + 1 > depth_limit:
+            return
+        candidates: dict[str, tuple[str, str]] = {}
+        for link in response.css("a[href]"):
+            url = response.urljoin(link.attrib["href"]).split("#", 1)[0]
+            if urlsplit(url).scheme not in ("http", "https") or bare_host(url) != site.host:
+                continue
+            key = page_key(url)
+            if key in site.requested or key in candidates:
+                continue
+            page_type = classify_page(url, " ".join(link.css("::text").getall()))
+            if page_type in PAGE_TYPE_PRIORITY:
+                candidates[key] = (url, page_type)
+        ranked = sorted(candidates.values(), key=lambda c: -PAGE_TYPE_PRIORITY[c[1]])
+        for url, page_type in ranked[: max(0, self.page_cap - len(site.requested))]:
+            yield self.page_request(site, url, page_type)
+
+    def on_error(self, failure: Failure) -> None:
+        """Count why a page was not fetched, per site."""
+        request = failure.request
+        site = self.sites[request.meta["company_key"]]
+        if failure.check(HttpError):
+            site.http_errors += 1
+        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            site.robots_refused += 1
+        elif failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
+            site.timeouts += 1
+        else:  # DNS failures, refused connections, oversized bodies, ...
+            site.http_errors += 1
+        self.logger.info("%s: %s not fetched: %s", site.company_key, request.url,
+                         failure.getErrorMessage())
+
+    def on_idle(self) -> None:
+        """When all pages are done, schedule one local data: request whose callback emits the
+        outcome records, so every site, even one that failed entirely, gets one through the
+        normal item path."""
+        if self.outcomes_scheduled:
+            return
+        self.outcomes_scheduled = True
+        self.crawler.engine.crawl(scrapy.Request(
+            "data:,", callback=self.emit_outcomes, dont_filter=True,
+            meta={"dont_cache": True, "dont_obey_robotstxt": True},
+        ))
+        raise DontCloseSpider
+
+    def emit_outcomes(self, response: Response) -> Iterator[OutcomeItem]:
+        min_useful = self.settings.getint("ICP_MIN_USEFUL_PAGES", 3)
+        for site in self.sites.values():
+            outcome = site.outcome(min_useful)
+            self.logger.info("Outcome %s", outcome)
+            yield outcome

@@ -1,0 +1,61 @@
+"""Shared fixtures: every database test runs against a real PostgreSQL.
+
+The server is the one ICP_DATABASE_URL names, or else the embedded pgserver in ICP_HOME. Each
+test session (and each test that asks for `fresh_database_url`) gets its own new database,
+dropped afterwards, so tests never see the demo's data or each other's.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from icp_assets.db import migrate
+from resources.postgres import drop_database, export_connection_env, start_embedded_server, with_database
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A URL to the test server's maintenance database."""
+    external = os.environ.get("ICP_DATABASE_URL")
+    return with_database(external, "postgres") if external else start_embedded_server().get_uri("postgres")
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Iterator[Callable[[], str]]:
+    """Factory of new migrated databases on the test server; all are dropped at the end."""
+    created: list[str] = []
+
+    def make() -> str:
+        url = with_database(server_url, f"icp_test_{uuid.uuid4().hex[:10]}")
+        migrate(url)
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Callable[[], str]) -> Iterator[str]:
+    """The session's database, exported the way `icp` exports it (ICP_DATABASE_URL, ICP_PG_*)."""
+    url = make_database()
+    saved = {k: os.environ.get(k) for k in ("ICP_DATABASE_URL", "ICP_PG_HOST", "ICP_PG_PORT", "ICP_PG_USER",
+                                            "ICP_PG_PASSWORD", "ICP_PG_DBNAME", "ICP_DAGSTER_DATABASE_URL")}
+    os.environ["ICP_DATABASE_URL"] = url
+    export_connection_env(url)
+    yield url
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def fresh_database_url(make_database: Callable[[], str]) -> str:
+    return make_database()

@@ -1,0 +1,178 @@
+"""The dbt project against a real PostgreSQL: two tenants, a full build, then tenant-scoped runs.
+
+Uses a fresh database on the test server (see conftest). dbt runs as a subprocess with the
+connection env from ``export_connection_env``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from resources.postgres import database_name, export_connection_env
+
+try:
+    from tests import dbt_fixture_data as fixture
+except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
+    import dbt_fixture_data as fixture
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+if not DBT.exists():
+    DBT = Path(shutil.which("dbt") or "dbt")
+A, B = fixture.STOCKWISE, fixture.COLDBOX
+
+
+def _dbt_env(url: str) -> dict[str, str]:
+    """The ICP_PG_* env export_connection_env produces, without leaking it into this process."""
+    saved = dict(os.environ)
+    try:
+        exported = export_connection_env(url)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {**os.environ, **exported, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def run_dbt(url: str, *args: str) -> float:
+    """Run a dbt command in the project; fail the test with dbt's output when it fails.
+
+    Target and log paths are per database, so concurrent runs do not share dbt's artifacts.
+    """
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(DBT), *args, "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=DBT_PROJECT, env=_dbt_env(url), capture_output=True, text=True, timeout=600,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def db_url(make_database):
+    url = make_database()
+    fixture.insert_fixture(url)
+    yield url
+    shutil.rmtree(Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def built(db_url):
+    """A full build (no tenant var) of every model and test."""
+    seconds = run_dbt(db_url, "build")
+    print(f"dbt build (2 tenants): {seconds:.1f}s")
+    return db_url
+
+
+def rows(url: str, query: str, *params) -> list[dict]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(query, params)
+        names = [c.name for c in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def test_demo_tenant_gets_evidence_backed_cards(built):
+    cards = rows(built, "select * from marts.icp_suggestions where tenant_id = %s order by rank", A)
+    assert 3 <= len(cards) <= 5
+    assert {c["ssic_group"] for c in cards} == {"463", "521", "522"}
+    for card in cards:
+        assert card["ssic_codes"] and len(card["ssic_titles"]) == len(card["ssic_codes"])
+        assert all(t and not t.isdigit() for t in card["ssic_titles"])
+        assert card["integrations"], card
+        assert card["champion_titles"], card
+        assert card["evidence_count"] > 0
+        assert card["headcount_band"] in {"1-9", "10-49", "50-249", "250+"}
+        assert card["seeds_total"] == 8 and not card["reduced_evidence"]
+        assert card["rationale"].startswith(f"{card['seeds_covered']} of 8 best customers are in SSIC")
+    warehousing = next(c for c in cards if c["ssic_group"] == "521")
+    assert warehousing["title"] == "Warehousing companies (50-249 staff) on NetSuite + Salesforce"
+    assert set(warehousing["integrations"]) == {"NetSuite", "Salesforce"}
+    assert "harbourline.sg/integrations" in warehousing["rationale"]
+    food = next(c for c in cards if c["ssic_group"] == "463")
+    assert {"Xero", "Shopify"} <= set(food["integrations"])
+    assert any("Shopify" in f for f in food["negative_flags"])  # Urban Threads (churned) used Shopify
+    # The older intake's dropped customer never shows up.
+    assert not any("Old Noodle House" in c["rationale"] for c in cards)
+    ids = rows(built, "select suggestion_id from marts.icp_suggestions")
+    assert len({r["suggestion_id"] for r in ids}) == len(ids)
+
+
+def test_thin_tenant_gets_reduced_evidence(built):
+    cards = rows(built, "select * from marts.icp_suggestions where tenant_id = %s", B)
+    assert len(cards) == 1 and cards[0]["reduced_evidence"] and cards[0]["seeds_total"] == 4
+
+
+def test_patterns_are_tenant_isolated(built):
+    mine = rows(built, "select * from marts.icp_patterns where tenant_id = %s", A)
+    assert mine
+    values = {(r["namespace"], r["attribute_value"]) for r in mine}
+    assert ("integration", fixture.COLDBOX_ONLY_INTEGRATION) not in values
+    assert all(r["seeds_total"] == 8 and r["churned_total"] == 3 for r in mine)
+    theirs = rows(built, "select attribute_value from marts.icp_patterns where tenant_id = %s"
+                         " and namespace = 'integration'", B)
+    assert fixture.COLDBOX_ONLY_INTEGRATION in {r["attribute_value"] for r in theirs}
+    ssic = {r["attribute_value"]: r for r in mine if r["namespace"] == "ssic3"}
+    assert ssic["521"]["seeds_with"] == 3 and ssic["521"]["ssic_title"] and ssic["521"]["lift"] > 1
+
+
+def test_negative_icp_has_churn_themes(built):
+    neg = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s order by rank", A)
+    themes = {r["theme_key"] for r in neg if r["kind"] == "churn_theme"}
+    assert len(themes) >= 3
+    assert {"too_small", "price", "no_inventory", "wrong_use_case"} <= themes
+    attrs = {(r["namespace"], r["attribute_value"]) for r in neg if r["kind"] == "attribute"}
+    assert ("ssic5", "56111") in attrs and ("size_band", "1-9") in attrs
+    assert all(r["evidence"] for r in neg)
+    anti = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s and kind = 'anti_icp'", B)
+    assert {"food_service"} <= {r["theme_key"] for r in anti}
+
+
+def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
+    tables = ["intermediate.int_current_seeds", "intermediate.int_seed_attributes", "marts.icp_patterns",
+              "marts.icp_suggestions", "marts.icp_negative_icp"]
+
+    def snapshot(tenant):  # xmin changes when a row is deleted and re-inserted
+        return {t: sorted(r["x"] for r in rows(built, f"select xmin::text as x from {t} where tenant_id = %s",
+                                                 tenant)) for t in tables}
+
+    before_b = snapshot(B)
+    before_a = snapshot(A)
+    # Tenant A refines its intake: 3 best customers in 3 different SSIC groups -> no card stands out.
+    with psycopg.connect(built) as conn:
+        new_response = fixture.insert_tenant(
+            conn, A, fixture.catalog.VENDOR,
+            (fixture.catalog.BEST_CUSTOMERS[0], fixture.catalog.BEST_CUSTOMERS[3],
+             fixture.catalog.BEST_CUSTOMERS[6]),
+            fixture.catalog.CHURNED_CUSTOMERS,
+        )
+    # The invocation a tenant partition uses: only tenant-scoped models, only tenant A.
+    run_dbt(built, "build", "--select", "tag:tenant", "--vars", f"{{tenant_id: {A}}}")
+    assert snapshot(B) == before_b
+    after_a = snapshot(A)
+    assert after_a["marts.icp_patterns"] and after_a["marts.icp_patterns"] != before_a["marts.icp_patterns"]
+    assert rows(built, "select count(*) as n from marts.icp_suggestions where tenant_id = %s", A)[0]["n"] == 0
+    patterns = rows(built, "select distinct response_id, seeds_total from marts.icp_patterns where tenant_id = %s", A)
+    assert patterns == [{"response_id": new_response, "seeds_total": 3}]
+
+
+def test_parse_needs_no_connection_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_PG_")}
+    proc = subprocess.run(
+        [str(DBT), "parse", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
+         "--target-path", str(tmp_path / "target")],
+        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

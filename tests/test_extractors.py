@@ -1,0 +1,191 @@
+"""Extractors, page classification and the PII scrub, on HTML written like real company pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrapers.extractors import (
+    classify_page,
+    extract_buyer_titles,
+    extract_customers,
+    extract_evidence,
+    extract_headcount,
+    extract_industries,
+    extract_integrations,
+    extract_locations,
+    extract_pricing,
+    extract_technologies,
+    normalise_title,
+)
+from scrapers.items import EvidenceItem
+from scrapers.pipelines import PiiScrubPipeline, scrub_emails
+
+
+def page(body: str, head: str = "") -> str:
+    return f"""<html><head><title>Acme</title>{head}</head><body>
+<header><nav><a href="/">Home</a> <a href="/customers">Customers</a> <a href="/pricing">Pricing</a></nav></header>
+<main>{body}</main>
+<footer><p>Acme Pte Ltd, 1 Raffles Place, Singapore 048616</p></footer></body></html>"""
+
+
+def labels(evidence: list[dict], signal_key: str | None = None) -> set[str]:
+    return {e["value"]["label"] for e in evidence if signal_key in (None, e["signal_key"])}
+
+
+@pytest.mark.parametrize(("url", "link_text", "expected"), [
+    ("https://acme.sg/", "", "home"),
+    ("https://acme.sg", "", "home"),
+    ("https://acme.sg/index.html", "", "home"),
+    ("https://acme.sg/about-us", "", "about"),
+    ("https://acme.sg/case-studies/lim-bros", "", "customers"),
+    ("https://acme.sg/our-clients", "", "customers"),
+    ("https://acme.sg/solutions/food-distribution", "", "industries"),
+    ("https://acme.sg/sectors", "", "industries"),
+    ("https://acme.sg/apps", "", "integrations"),
+    ("https://acme.sg/partners", "", "integrations"),
+    ("https://acme.sg/pricing", "", "pricing"),
+    ("https://acme.sg/company/careers", "", "careers"),
+    ("https://acme.sg/jobs.html", "", "careers"),
+    ("https://acme.sg/p/12", "Case studies", "customers"),
+    ("https://acme.sg/page?id=4", "Who we serve", "industries"),
+    ("https://acme.sg/blog/new-office", "Read more", "other"),
+    ("https://acme.sg/privacy", "", "other"),
+])
+def test_classify_page(url: str, link_text: str, expected: str) -> None:
+    assert classify_page(url, link_text) == expected
+
+
+def test_technologies_from_assets_generator_cookies_and_headers() -> None:
+    html = page("<p>Shop</p>", head="""
+<script async defer src="//js.hs-scripts.com/4471823.js"></script>
+<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>
+<script src="https://js.stripe.com/v3/"></script>
+<meta name="generator" content="WordPress 6.5.2">
+<script>piAId='1032172';</script>""")
+    headers = {"set-cookie": "_shopify_y=abc; path=/\n__cf_bm=1; path=/", "server": "cloudflare"}
+    found = extract_technologies("https://acme.sg/", html, headers)
+    assert labels(found) == {"HubSpot", "Google Analytics", "Stripe", "WordPress", "Salesforce Pardot",
+                             "Shopify", "Cloudflare"}
+    by_label = {e["value"]["label"]: e for e in found}
+    assert by_label["HubSpot"]["value"]["source"] == "asset"
+    assert by_label["HubSpot"]["confidence"] > by_label["Shopify"]["confidence"]
+    assert all(e["signal_key"] == "technology" and e["page_type"] == "home" for e in found)
+
+
+def test_integrations_whole_word_and_confidence_by_page_type() -> None:
+    html = page("""<h1>Integrations</h1><p>Works with Xero, Shopify and netsuite.</p>
+<p>Our warehouse has 5,000 square metres; every customer segment gets a slack-free schedule.</p>
+<p>Xeroxed invoices are not an integration.</p><div><h3>SAP Business One</h3></div>""")
+    on_integrations = extract_integrations("https://acme.sg/integrations", html)
+    assert labels(on_integrations) == {"Xero", "Shopify", "NetSuite", "SAP"}
+    assert {e["confidence"] for e in on_integrations} == {0.85}
+    assert "Works with Xero" in next(e for e in on_integrations if e["value"]["label"] == "Xero")["snippet"]
+    on_home = extract_integrations("https://acme.sg/", html)
+    assert labels(on_home) == labels(on_integrations)
+    assert all(e["confidence"] < 0.85 for e in on_home)
+
+
+def test_industries_from_industries_page_and_serve_sentences() -> None:
+    html = page("""<h1>Industries we serve</h1>
+<ul><li>Food distribution</li><li>Cold chain logistics</li><li>Contact us</li></ul>
+<h3>Freight forwarding</h3><p>We serve beverage wholesalers, ship chandlers and caterers.</p>""")
+    found = extract_industries("https://acme.sg/industries", html)
+    assert labels(found) >= {"food distribution", "cold chain logistics", "freight forwarding",
+                             "beverage wholesalers", "ship chandlers", "caterers"}
+    assert "contact us" not in labels(found)
+    # Elsewhere only the explicit sentence counts: list items on other pages are not industries.
+    assert labels(extract_industries("https://acme.sg/about", html)) == {
+        "beverage wholesalers", "ship chandlers", "caterers"}
+
+
+def test_customers_from_case_study_headings_and_logos() -> None:
+    html = page("""<h1>Customer stories</h1>
+<article><h3>Case study: Lim Bros Food Distribution</h3><p>Cut picking errors.</p></article>
+<article><h3>Harbourline Logistics</h3></article>
+<img src="/l/1.png" alt="Meridian Freight logo"><h2>What our customers say</h2>""")
+    found = extract_customers("https://acme.sg/customers", html)
+    assert labels(found) == {"Lim Bros Food Distribution", "Harbourline Logistics", "Meridian Freight"}
+    assert extract_customers("https://acme.sg/about", html) == []
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Sr. Ops Mgr", "Senior Operations Manager"),
+    ("HEAD OF OPERATIONS", "Head of Operations"),
+    ("vp of sales", "VP of Sales"),
+    ("Finance Mgr", "Finance Manager"),
+    ("co-founder & CEO", "Co-Founder & CEO"),
+])
+def test_normalise_title(raw: str, expected: str) -> None:
+    assert normalise_title(raw) == expected
+
+
+def test_buyer_titles_from_job_listings_and_talk_to_our() -> None:
+    html = page("""<h1>Careers</h1><h2>Open positions</h2>
+<ul><li><a href="/jobs/1">Head of Ops</a> - Singapore (Full-time)</li>
+<li><a href="/jobs/2">Warehouse Mgr</a></li><li>Great team lunches</li></ul>
+<p>Questions? Talk to our VP of Supply Chain before you apply.</p>""")
+    found = extract_buyer_titles("https://acme.sg/careers", html)
+    assert labels(found) == {"Head of Operations", "Warehouse Manager", "VP of Supply Chain"}
+    assert labels(extract_buyer_titles("https://acme.sg/", html)) == {"VP of Supply Chain"}
+
+
+def test_headcount_from_json_ld_and_text() -> None:
+    json_ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+               '{"@type": "Organization", "numberOfEmployees": {"@type": "QuantitativeValue", '
+               '"minValue": 51, "maxValue": 200}}]}</script>')
+    found = extract_headcount("https://acme.sg/about", page(json_ld))
+    assert [e["value"] for e in found] == [{"label": "51-200", "min": 51, "max": 200}]
+    assert found[0]["confidence"] == 0.9
+
+    text = extract_headcount("https://acme.sg/about", page(
+        "<p>We are a team of 40 based in Singapore.</p><p>Our group has 200+ employees.</p>"))
+    assert {(e["value"]["label"], e["value"]["min"], e["value"]["max"]) for e in text} == {
+        ("40", 40, 40), ("200+", 200, None)}
+    ranged = extract_headcount("https://acme.sg/about", page("<p>We have 50-100 employees.</p>"))
+    assert [e["value"] for e in ranged] == [{"label": "50-100", "min": 50, "max": 100}]
+
+
+def test_locations_postal_code_and_countries() -> None:
+    found = extract_locations("https://acme.sg/", page("<p>Offices in Singapore and Malaysia.</p>"))
+    by_label = {e["value"]["label"]: e["value"] for e in found}
+    assert by_label["Singapore 048616"] == {"label": "Singapore 048616", "country": "SG",
+                                            "postal_code": "048616"}
+    assert by_label["Malaysia"] == {"label": "Malaysia", "country": "MY"}
+    assert "Singapore" not in by_label  # the postal address already says SG
+
+
+def test_pricing_only_on_pricing_pages() -> None:
+    html = page("<h1>Pricing</h1><p>From SGD 890 per month, billed annually.</p>"
+                "<p>Pro: S$45 / user / month</p>")
+    found = extract_pricing("https://acme.sg/pricing", html)
+    assert [e["value"] for e in found] == [
+        {"label": "From SGD 890 per month", "amount": 890.0, "currency": "SGD", "period": "month"},
+        {"label": "S$45 / user / month", "amount": 45.0, "currency": "SGD", "period": "month",
+         "per": "user"},
+    ]
+    assert extract_pricing("https://acme.sg/", html) == []
+
+
+def test_every_record_has_the_evidence_shape() -> None:
+    html = page("<h1>Integrations</h1><p>" + "Xero " * 200 + "</p>")
+    found = extract_evidence("https://acme.sg/integrations", html, {})
+    assert {"integration", "location"} <= {e["signal_key"] for e in found}
+    for e in found:
+        assert set(e) == {"signal_key", "value", "url", "page_type", "confidence", "snippet"}
+        assert isinstance(e["value"]["label"], str) and e["value"]["label"]
+        assert len(e["snippet"]) <= 200 and 0 < e["confidence"] <= 1
+
+
+def test_scrub_emails() -> None:
+    text = "Email john.tan@acme.com.sg or sales@acme.sg, or mei [at] acme [dot] sg. Call 6123 4567."
+    assert scrub_emails(text) == "Email or , or . Call 6123 4567."
+
+
+def test_pipeline_scrubs_every_field_of_an_item() -> None:
+    item = EvidenceItem(company_key="acme", signal_key="buyer_title",
+                        value={"label": "Head of Operations (jane.lim@acme.sg)"},
+                        url="https://acme.sg/careers", page_type="careers", confidence=0.8,
+                        snippet="Apply to jane.lim@acme.sg " + "x" * 300)
+    scrubbed = PiiScrubPipeline().process_item(item)
+    assert scrubbed.value == {"label": "Head of Operations ()"}
+    assert "@" not in scrubbed.snippet and len(scrubbed.snippet) == 200
