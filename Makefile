@@ -9,7 +9,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/te
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: env demo test test-fast bench ui clean
+.PHONY: env demo test test-fast bench ui lint clean
 
 env: $(MANIFEST)
 
@@ -41,3 +41,7 @@ ui: env
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -15,7 +15,9 @@ def format_cards(tenant_id: str, cards: list[dict]) -> str:
         return f"{tenant_id}: no suggestion cards yet (has `icp run --tenant {tenant_id}` finished?)"
     lines = [f"{tenant_id}: {len(cards)} micro-ICP suggestion(s)", ""]
     for card in cards:
-        ssic = "; ".join(f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or []))
+        ssic = "; ".join(
+            f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or [], strict=False)
+        )
         badge = "  [reduced evidence]" if card.get("reduced_evidence") else ""
         coverage = f"{card.get('seeds_covered')}/{card.get('seeds_total')} best customers"
         lift = f", lift {card['lift']:.1f}" if card.get("lift") is not None else ""
@@ -57,6 +59,10 @@ def accept_card(conn: psycopg.Connection, tenant_id: str, suggestion_id: str, ac
         ).fetchone()[0]
         conn.execute(
             "insert into icp.audit_log (tenant_id, actor, action, details) values (%s, %s, 'accept_suggestion', %s)",
-            (tenant_id, accepted_by, Jsonb({"rule_id": rule_id, "suggestion_id": suggestion_id, "response_id": response_id})),
+            (
+                tenant_id,
+                accepted_by,
+                Jsonb({"rule_id": rule_id, "suggestion_id": suggestion_id, "response_id": response_id}),
+            ),
         )
     return rule_id

@@ -72,8 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     load = registry.add_parser("load", help="load ACRA CSVs and/or SSIC files")
     load.add_argument("--acra", nargs="+", type=Path, default=[], metavar="CSV")
-    load.add_argument("--ssic", nargs="+", type=Path, default=[], metavar="XLSX",
-                      help="SingStat classification-structure and/or alphabetical-index xlsx")
+    load.add_argument(
+        "--ssic",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="XLSX",
+        help="SingStat classification-structure and/or alphabetical-index xlsx",
+    )
     load.set_defaults(handler=_registry_load)
     generate = registry.add_parser("generate", help="write a synthetic registry in the ACRA CSV layout")
     generate.add_argument("--entities", type=int, required=True)

@@ -5,7 +5,6 @@ The translator maps every dbt source onto the Python asset that writes the table
 graph runs unbroken from the intake to the suggestion cards; dbt tests load as asset checks.
 """
 
-
 import json
 from collections.abc import Mapping
 from pathlib import Path

@@ -8,7 +8,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from icp_assets import assets
+from icp_assets.assets.crawl import crawl_evidence
+from icp_assets.assets.registry import acra_entities, ssic_codes
+from icp_assets.assets.seeds import intake_seeds, seed_matches
+from icp_assets.assets.suggestions import suggestion_cards
 from icp_assets.dbt import dbt_project, dbt_registry_models, dbt_tenant_models
 from icp_assets.jobs import nightly_refresh, registry_refresh_job, tenant_refresh_job
 from resources.crawler import CrawlerResource
@@ -19,14 +22,14 @@ from sensors.run_failure import run_failure_alert
 
 defs = dg.Definitions(
     assets=[
-        assets.acra_entities,
-        assets.ssic_codes,
-        assets.intake_seeds,
-        assets.seed_matches,
-        assets.crawl_evidence,
+        acra_entities,
+        ssic_codes,
+        intake_seeds,
+        seed_matches,
+        crawl_evidence,
         dbt_tenant_models,
         dbt_registry_models,
-        assets.suggestion_cards,
+        suggestion_cards,
     ],
     jobs=[tenant_refresh_job, registry_refresh_job],
     schedules=[nightly_refresh],

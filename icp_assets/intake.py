@@ -193,8 +193,13 @@ def submit_intake(conn: psycopg.Connection, tenant_id: str, intake: Intake, subm
         response_id = conn.execute(
             "insert into icp.icp_intake_responses (tenant_id, submitted_by, website, website_domain, answers)"
             " values (%s, %s, %s, %s, %s) returning response_id",
-            (tenant_id, submitted_by, intake.website, normalise_domain(intake.website),
-             Jsonb(intake.model_dump(mode="json", exclude_none=True))),
+            (
+                tenant_id,
+                submitted_by,
+                intake.website,
+                normalise_domain(intake.website),
+                Jsonb(intake.model_dump(mode="json", exclude_none=True)),
+            ),
         ).fetchone()[0]
         with conn.cursor() as cur:
             cur.executemany(

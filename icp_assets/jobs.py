@@ -1,6 +1,5 @@
 """Jobs and the nightly schedule."""
 
-
 import dagster as dg
 
 from icp_assets.partitions import tenant_partitions

@@ -144,9 +144,7 @@ class Matcher:
                     postings.setdefault(token, []).append(key_id)
         self._postings = {token: array("i", ids) for token, ids in postings.items()}
         # Run-together forms of every name, sorted for prefix search by domain label.
-        forms = sorted(
-            (form, key_id) for key_id, key in enumerate(self._key_text) for form in _compact_forms(key)
-        )
+        forms = sorted((form, key_id) for key_id, key in enumerate(self._key_text) for form in _compact_forms(key))
         self._forms = [form for form, _ in forms]
         self._form_keys = array("i", (key_id for _, key_id in forms))
         self._vocabulary = list(self._postings)
@@ -155,7 +153,10 @@ class Matcher:
         self._unseen_weight = log_keys + 1
         log.info(
             "matcher built over %d entities (%d names, %d tokens) in %.2fs",
-            len(self._uens), len(self._key_text), len(self._vocabulary), time.perf_counter() - started,
+            len(self._uens),
+            len(self._key_text),
+            len(self._vocabulary),
+            time.perf_counter() - started,
         )
 
     def __len__(self) -> int:
@@ -249,7 +250,9 @@ class Matcher:
         precision, recall = shared / key_weight, shared / query_weight
         return min(1.0, 5 * precision * recall / (4 * precision + recall))
 
-    def _score_key(self, query: str, query_sorted: str, tokens: list[str], key_id: int, label: str) -> tuple[float, str]:
+    def _score_key(
+        self, query: str, query_sorted: str, tokens: list[str], key_id: int, label: str
+    ) -> tuple[float, str]:
         key = self._key_text[key_id]
         former = bool(self._key_former[key_id])
         exact = key == query
@@ -304,4 +307,6 @@ class Matcher:
             and (runner_up.live or not top.live)
         ):
             return MatchResult(None, None, top.score, top.method, "ambiguous", candidates)
-        return MatchResult(self._uens[top.entity], self._names[top.entity], top.score, top.method, "matched", candidates)
+        return MatchResult(
+            self._uens[top.entity], self._names[top.entity], top.score, top.method, "matched", candidates
+        )

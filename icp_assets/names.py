@@ -16,8 +16,25 @@ from urllib.parse import urlsplit
 _LEGAL_SUFFIXES: tuple[tuple[str, ...], ...] = tuple(
     tuple(s.split())
     for s in (
-        "SDN BHD", "PTE LTD", "PVT LTD", "PRIVATE LIMITED", "LIMITED", "LTD", "PTE", "LLP", "LLC",
-        "INC", "INCORPORATED", "CORP", "CORPORATION", "CO", "COMPANY", "BHD", "BERHAD", "PLC", "LP",
+        "SDN BHD",
+        "PTE LTD",
+        "PVT LTD",
+        "PRIVATE LIMITED",
+        "LIMITED",
+        "LTD",
+        "PTE",
+        "LLP",
+        "LLC",
+        "INC",
+        "INCORPORATED",
+        "CORP",
+        "CORPORATION",
+        "CO",
+        "COMPANY",
+        "BHD",
+        "BERHAD",
+        "PLC",
+        "LP",
     )
 )
 
@@ -58,8 +75,8 @@ def _strip_legal_suffixes(tokens: list[str]) -> list[str]:
     while changed and tokens:
         changed = False
         for suffix in _LEGAL_SUFFIXES:
-            if len(tokens) >= len(suffix) and tuple(tokens[-len(suffix):]) == suffix:
-                del tokens[-len(suffix):]
+            if len(tokens) >= len(suffix) and tuple(tokens[-len(suffix) :]) == suffix:
+                del tokens[-len(suffix) :]
                 changed = True
                 break
         # "X & CO PTE LTD" leaves a dangling AND once CO is gone.

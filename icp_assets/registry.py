@@ -171,7 +171,7 @@ def _read_acra_csv(path: Path) -> Iterator[dict[str, str | None]]:
             log.debug("%s: ignoring columns %s; missing columns %s", path.name, unknown, missing)
         for values in reader:
             if values:
-                yield dict(zip(keys, values))
+                yield dict(zip(keys, values, strict=False))
 
 
 # --- ACRA entities --------------------------------------------------------------------------
@@ -191,12 +191,8 @@ _UPSERT = sql.SQL(
 ).format(
     cols=_COLS,
     stage=_STAGE,
-    assignments=sql.SQL(", ").join(
-        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in _NON_KEY
-    ),
-    current=sql.SQL(", ").join(
-        sql.SQL("registry.acra_entities.{c}").format(c=sql.Identifier(c)) for c in _NON_KEY
-    ),
+    assignments=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in _NON_KEY),
+    current=sql.SQL(", ").join(sql.SQL("registry.acra_entities.{c}").format(c=sql.Identifier(c)) for c in _NON_KEY),
     incoming=sql.SQL(", ").join(sql.SQL("excluded.{c}").format(c=sql.Identifier(c)) for c in _NON_KEY),
 )
 
@@ -214,9 +210,7 @@ def _flush(conn: psycopg.Connection, rows: list[tuple]) -> tuple[int, int, int]:
     return inserted, updated, distinct - inserted - updated
 
 
-def load_acra_csvs(
-    url: str, paths: Iterable[Path], progress: Callable[[int], None] | None = None
-) -> LoadStats:
+def load_acra_csvs(url: str, paths: Iterable[Path], progress: Callable[[int], None] | None = None) -> LoadStats:
     """Upsert ACRA CSVs into registry.acra_entities in one transaction; a rerun changes nothing.
 
     Rows stream through a temp table in chunks of 50k, so memory stays flat for any file size.
@@ -226,8 +220,7 @@ def load_acra_csvs(
     with psycopg.connect(url) as conn:
         conn.execute(
             sql.SQL(
-                "create temp table {} (like registry.acra_entities including defaults, seq bigserial)"
-                " on commit drop"
+                "create temp table {} (like registry.acra_entities including defaults, seq bigserial) on commit drop"
             ).format(_STAGE)
         )
         chunk: list[tuple] = []
@@ -340,7 +333,7 @@ def _sheet_rows(path: Path, header_first_cell: str) -> tuple[list[str], list[tup
         workbook.close()
     for position, row in enumerate(rows):
         if row and _cell_text(row[0]) == header_first_cell:
-            return [_cell_text(c) or "" for c in row], rows[position + 1:]
+            return [_cell_text(c) or "" for c in row], rows[position + 1 :]
     raise ValueError(f"{path}: no header row starting with {header_first_cell!r}")
 
 

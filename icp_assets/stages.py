@@ -185,7 +185,14 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
             " company_id = excluded.company_id, page_type = excluded.page_type, http_status = excluded.http_status,"
             " title = excluded.title, content_hash = excluded.content_hash, fetched_at = now()",
             [
-                (int(p["company_key"]), p["url"], p["page_type"], p.get("http_status"), p.get("title"), p.get("content_hash"))
+                (
+                    int(p["company_key"]),
+                    p["url"],
+                    p["page_type"],
+                    p.get("http_status"),
+                    p.get("title"),
+                    p.get("content_hash"),
+                )
                 for p in result.pages
             ],
         )
@@ -194,8 +201,16 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
             "insert into icp.crawl_outcomes (tenant_id, company_id, site_url, pages_fetched, robots_refused,"
             " http_errors, timeouts, reduced_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                (tenant_id, int(o["company_key"]), o["site_url"], o["pages_fetched"], o["robots_refused"],
-                 o["http_errors"], o["timeouts"], o["reduced_evidence"])
+                (
+                    tenant_id,
+                    int(o["company_key"]),
+                    o["site_url"],
+                    o["pages_fetched"],
+                    o["robots_refused"],
+                    o["http_errors"],
+                    o["timeouts"],
+                    o["reduced_evidence"],
+                )
                 for o in result.outcomes
             ],
         )
@@ -204,8 +219,16 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
             "insert into icp.icp_evidence (tenant_id, company_id, signal_key, value, source, url, page_type,"
             " snippet, confidence) values (%s, %s, %s, %s, 'crawl', %s, %s, %s, %s)",
             [
-                (tenant_id, int(e["company_key"]), e["signal_key"], Jsonb(e["value"]), e.get("url"),
-                 e.get("page_type"), (e.get("snippet") or "")[:200] or None, e["confidence"])
+                (
+                    tenant_id,
+                    int(e["company_key"]),
+                    e["signal_key"],
+                    Jsonb(e["value"]),
+                    e.get("url"),
+                    e.get("page_type"),
+                    (e.get("snippet") or "")[:200] or None,
+                    e["confidence"],
+                )
                 for e in _distinct_evidence(result.evidence)
             ],
         )
@@ -239,7 +262,15 @@ def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
             "insert into icp.icp_suggestions (tenant_id, response_id, suggestion_id, rank, title, card, evidence_count)"
             " values (%s, %s, %s, %s, %s, %s, %s)",
             [
-                (tenant_id, response_id, c["suggestion_id"], c["rank"], c["title"], Jsonb(_jsonable(c)), c["evidence_count"])
+                (
+                    tenant_id,
+                    response_id,
+                    c["suggestion_id"],
+                    c["rank"],
+                    c["title"],
+                    Jsonb(_jsonable(c)),
+                    c["evidence_count"],
+                )
                 for c in cards
             ],
         )

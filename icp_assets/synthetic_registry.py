@@ -28,99 +28,317 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 # code: (weight, official SSIC 2020 title, words a company in that industry puts in its name)
 SSIC_PROFILE: dict[str, tuple[float, str, tuple[str, ...]]] = {
-    "46302": (4, "Wholesale of livestock, meat, poultry, eggs and seafood (including fresh and frozen)",
-              ("SEAFOOD", "SEAFOOD TRADING", "FROZEN FOOD", "MEAT SUPPLIES", "POULTRY", "FISHERY")),
-    "46303": (4, "Wholesale of a general line (wide range) of groceries (e.g. cereals, sugar, edible oils, sauces and dairy products)",
-              ("FOOD DISTRIBUTION", "FOOD SUPPLIES", "FOODSTUFF TRADING", "PROVISION", "GROCERS", "FOOD INDUSTRIES")),
-    "46307": (3, "Wholesale of liquor, soft drinks and beverages",
-              ("BEVERAGES", "WINES & SPIRITS", "DRINKS", "WINE CELLAR", "BEVERAGE TRADING")),
-    "46900": (6, "Wholesale trade of a variety of goods without a dominant product",
-              ("TRADING", "GENERAL TRADING", "IMPORT & EXPORT", "ENTERPRISE", "MERCHANTS", "SUPPLIES")),
-    "47109": (3, "Retail sale in other non-specialised stores n.e.c.",
-              ("RETAIL", "MART", "MINIMART", "STORES", "LIFESTYLE")),
-    "52101": (4, "General warehousing",
-              ("WAREHOUSING", "LOGISTICS", "STORAGE", "DISTRIBUTION CENTRE", "SUPPLY CHAIN")),
-    "52102": (3, "Refrigerated warehousing and storage",
-              ("COLD CHAIN", "COLD STORAGE", "COOL LOGISTICS", "FROZEN LOGISTICS")),
-    "52292": (4, "Freight transport arrangement",
-              ("FREIGHT", "FORWARDING", "SHIPPING", "CARGO", "FREIGHT SERVICES", "EXPRESS", "LOGISTICS")),
-    "56111": (4, "Restaurants",
-              ("RESTAURANT", "KITCHEN", "DINING", "EATERY", "BISTRO", "F&B")),
-    "62011": (6, "Development of software and applications (except games and cybersecurity)",
-              ("TECHNOLOGIES", "SOFTWARE", "DIGITAL", "LABS", "SYSTEMS", "APPS", "TECH")),
-    "70201": (7, "Management consultancy services",
-              ("CONSULTING", "CONSULTANCY", "ADVISORY", "PARTNERS", "MANAGEMENT", "STRATEGY")),
-    "46100": (3, "Wholesale on a fee or commission basis (excluding online marketplaces)",
-              ("TRADING", "AGENCIES", "COMMODITIES", "MARKETING")),
-    "62021": (3, "Information technology consultancy (except cybersecurity)",
-              ("IT SOLUTIONS", "INFOTECH", "IT CONSULTING", "COMPUTER SERVICES", "NETWORKS")),
+    "46302": (
+        4,
+        "Wholesale of livestock, meat, poultry, eggs and seafood (including fresh and frozen)",
+        ("SEAFOOD", "SEAFOOD TRADING", "FROZEN FOOD", "MEAT SUPPLIES", "POULTRY", "FISHERY"),
+    ),
+    "46303": (
+        4,
+        "Wholesale of a general line (wide range) of groceries (e.g. cereals, sugar, edible oils, sauces and dairy products)",
+        ("FOOD DISTRIBUTION", "FOOD SUPPLIES", "FOODSTUFF TRADING", "PROVISION", "GROCERS", "FOOD INDUSTRIES"),
+    ),
+    "46307": (
+        3,
+        "Wholesale of liquor, soft drinks and beverages",
+        ("BEVERAGES", "WINES & SPIRITS", "DRINKS", "WINE CELLAR", "BEVERAGE TRADING"),
+    ),
+    "46900": (
+        6,
+        "Wholesale trade of a variety of goods without a dominant product",
+        ("TRADING", "GENERAL TRADING", "IMPORT & EXPORT", "ENTERPRISE", "MERCHANTS", "SUPPLIES"),
+    ),
+    "47109": (
+        3,
+        "Retail sale in other non-specialised stores n.e.c.",
+        ("RETAIL", "MART", "MINIMART", "STORES", "LIFESTYLE"),
+    ),
+    "52101": (4, "General warehousing", ("WAREHOUSING", "LOGISTICS", "STORAGE", "DISTRIBUTION CENTRE", "SUPPLY CHAIN")),
+    "52102": (
+        3,
+        "Refrigerated warehousing and storage",
+        ("COLD CHAIN", "COLD STORAGE", "COOL LOGISTICS", "FROZEN LOGISTICS"),
+    ),
+    "52292": (
+        4,
+        "Freight transport arrangement",
+        ("FREIGHT", "FORWARDING", "SHIPPING", "CARGO", "FREIGHT SERVICES", "EXPRESS", "LOGISTICS"),
+    ),
+    "56111": (4, "Restaurants", ("RESTAURANT", "KITCHEN", "DINING", "EATERY", "BISTRO", "F&B")),
+    "62011": (
+        6,
+        "Development of software and applications (except games and cybersecurity)",
+        ("TECHNOLOGIES", "SOFTWARE", "DIGITAL", "LABS", "SYSTEMS", "APPS", "TECH"),
+    ),
+    "70201": (
+        7,
+        "Management consultancy services",
+        ("CONSULTING", "CONSULTANCY", "ADVISORY", "PARTNERS", "MANAGEMENT", "STRATEGY"),
+    ),
+    "46100": (
+        3,
+        "Wholesale on a fee or commission basis (excluding online marketplaces)",
+        ("TRADING", "AGENCIES", "COMMODITIES", "MARKETING"),
+    ),
+    "62021": (
+        3,
+        "Information technology consultancy (except cybersecurity)",
+        ("IT SOLUTIONS", "INFOTECH", "IT CONSULTING", "COMPUTER SERVICES", "NETWORKS"),
+    ),
     "64202": (5, "Other holding companies", ("HOLDINGS", "INVESTMENTS", "CAPITAL", "VENTURES", "GROUP")),
-    "70101": (2, "Activities of head and regional head offices; Centralised administrative offices and subsidiary management offices",
-              ("ASIA PACIFIC", "REGIONAL", "GROUP SERVICES")),
+    "70101": (
+        2,
+        "Activities of head and regional head offices; Centralised administrative offices and subsidiary management offices",
+        ("ASIA PACIFIC", "REGIONAL", "GROUP SERVICES"),
+    ),
     "68101": (2, "Real estate developers", ("DEVELOPMENT", "PROPERTIES", "REALTY", "LAND")),
-    "41001": (3, "General contractors (building construction including major upgrading works)",
-              ("CONSTRUCTION", "BUILDERS", "CONTRACTORS", "BUILDING")),
+    "41001": (
+        3,
+        "General contractors (building construction including major upgrading works)",
+        ("CONSTRUCTION", "BUILDERS", "CONTRACTORS", "BUILDING"),
+    ),
     "43301": (3, "Renovation contractors", ("RENOVATION", "INTERIOR DESIGN", "INTERIORS", "HOME DECOR")),
     "43210": (2, "Electrical works", ("ELECTRICAL ENGINEERING", "ELECTRICAL SERVICES", "M&E ENGINEERING")),
-    "71121": (2, "General building engineering design and consultancy services",
-              ("ENGINEERING", "ENGINEERING CONSULTANTS", "DESIGN CONSULTANTS")),
+    "71121": (
+        2,
+        "General building engineering design and consultancy services",
+        ("ENGINEERING", "ENGINEERING CONSULTANTS", "DESIGN CONSULTANTS"),
+    ),
     "56112": (2, "Cafes", ("CAFE", "COFFEE", "BAKERY", "KOPITIAM", "ROASTERS")),
     "56123": (1, "Food kiosks mainly for takeaway and delivery", ("FOOD KIOSK", "TAKEAWAY", "SNACKS")),
     "47711": (2, "Retail sale of clothing for adults", ("FASHION", "APPAREL", "BOUTIQUE", "CLOTHING")),
     "49231": (2, "Freight transport by road", ("TRANSPORT", "HAULAGE", "MOVERS", "TRUCKING")),
-    "81211": (2, "General cleaning services (including cleaning of public areas, offices and factories) except household cleaning and online marketplaces",
-              ("CLEANING SERVICES", "FACILITY SERVICES", "HYGIENE")),
+    "81211": (
+        2,
+        "General cleaning services (including cleaning of public areas, offices and factories) except household cleaning and online marketplaces",
+        ("CLEANING SERVICES", "FACILITY SERVICES", "HYGIENE"),
+    ),
     "73100": (2, "Advertising activities", ("MEDIA", "CREATIVE", "ADVERTISING", "COMMUNICATIONS")),
-    "69201": (2, "Accounting and auditing services (excluding online marketplaces)",
-              ("ACCOUNTING", "CORPORATE SERVICES", "ASSURANCE", "TAX SERVICES")),
-    "66199": (1, "Other activities auxiliary to financial service activities n.e.c. (e.g. mortgage advisory firms)",
-              ("FINANCIAL", "WEALTH", "FINANCE")),
+    "69201": (
+        2,
+        "Accounting and auditing services (excluding online marketplaces)",
+        ("ACCOUNTING", "CORPORATE SERVICES", "ASSURANCE", "TAX SERVICES"),
+    ),
+    "66199": (
+        1,
+        "Other activities auxiliary to financial service activities n.e.c. (e.g. mortgage advisory firms)",
+        ("FINANCIAL", "WEALTH", "FINANCE"),
+    ),
     "96021": (1, "Hairdressing salons/shops (including barber shops)", ("HAIR SALON", "BARBERS", "HAIR STUDIO")),
-    "10711": (1, "Manufacture of biscuits (including wafers and cones)", ("BISCUIT", "CONFECTIONERY", "FOOD MANUFACTURING")),
-    "25999": (1, "Manufacture of other fabricated metal products n.e.c. (including voice coil magnets)",
-              ("METAL WORKS", "PRECISION ENGINEERING", "FABRICATION")),
-    "46521": (1, "Wholesale of telecommunications equipment (excluding handphones)", ("TELECOM", "COMMUNICATIONS EQUIPMENT")),
-    "46599": (1, "Wholesale of other machinery and equipment n.e.c.", ("MACHINERY", "EQUIPMENT", "INDUSTRIAL SUPPLIES")),
+    "10711": (
+        1,
+        "Manufacture of biscuits (including wafers and cones)",
+        ("BISCUIT", "CONFECTIONERY", "FOOD MANUFACTURING"),
+    ),
+    "25999": (
+        1,
+        "Manufacture of other fabricated metal products n.e.c. (including voice coil magnets)",
+        ("METAL WORKS", "PRECISION ENGINEERING", "FABRICATION"),
+    ),
+    "46521": (
+        1,
+        "Wholesale of telecommunications equipment (excluding handphones)",
+        ("TELECOM", "COMMUNICATIONS EQUIPMENT"),
+    ),
+    "46599": (
+        1,
+        "Wholesale of other machinery and equipment n.e.c.",
+        ("MACHINERY", "EQUIPMENT", "INDUSTRIAL SUPPLIES"),
+    ),
 }
 _SSIC_CODES = list(SSIC_PROFILE)
 _SSIC_WEIGHTS = [SSIC_PROFILE[c][0] for c in _SSIC_CODES]
 
 SURNAMES = (
-    "TAN", "LIM", "LEE", "NG", "ONG", "WONG", "GOH", "CHUA", "CHAN", "KOH", "TEO", "ANG", "YEO", "SIM",
-    "CHONG", "LAU", "HO", "LOW", "TOH", "CHEW", "QUEK", "SEAH", "PHUA", "FOO", "HENG", "KWEK", "LOKE",
-    "AHMAD", "ISMAIL", "RAHMAN", "HASSAN", "OSMAN", "YUSOF", "SALLEH", "HAMID", "JAMAL", "KASSIM",
-    "KUMAR", "PILLAI", "NAIR", "RAJ", "SINGH", "MENON", "KRISHNAN", "RAMASAMY", "SUPPIAH", "DAS",
+    "TAN",
+    "LIM",
+    "LEE",
+    "NG",
+    "ONG",
+    "WONG",
+    "GOH",
+    "CHUA",
+    "CHAN",
+    "KOH",
+    "TEO",
+    "ANG",
+    "YEO",
+    "SIM",
+    "CHONG",
+    "LAU",
+    "HO",
+    "LOW",
+    "TOH",
+    "CHEW",
+    "QUEK",
+    "SEAH",
+    "PHUA",
+    "FOO",
+    "HENG",
+    "KWEK",
+    "LOKE",
+    "AHMAD",
+    "ISMAIL",
+    "RAHMAN",
+    "HASSAN",
+    "OSMAN",
+    "YUSOF",
+    "SALLEH",
+    "HAMID",
+    "JAMAL",
+    "KASSIM",
+    "KUMAR",
+    "PILLAI",
+    "NAIR",
+    "RAJ",
+    "SINGH",
+    "MENON",
+    "KRISHNAN",
+    "RAMASAMY",
+    "SUPPIAH",
+    "DAS",
 )
 PLACES = (
-    "KALLANG", "JURONG", "TAMPINES", "WOODLANDS", "BEDOK", "ANG MO KIO", "TOA PAYOH", "BUKIT TIMAH",
-    "PASIR PANJANG", "CHANGI", "SERANGOON", "GEYLANG", "ORCHARD", "RAFFLES", "MARINA", "SENTOSA",
-    "TUAS", "PAYA LEBAR", "CLEMENTI", "YISHUN", "SEMBAWANG", "PUNGGOL", "TELOK AYER", "TANJONG PAGAR",
-    "UBI", "KRANJI", "LOYANG", "ALEXANDRA", "NOVENA", "BOON LAY", "KAKI BUKIT", "SELETAR", "STRAITS",
+    "KALLANG",
+    "JURONG",
+    "TAMPINES",
+    "WOODLANDS",
+    "BEDOK",
+    "ANG MO KIO",
+    "TOA PAYOH",
+    "BUKIT TIMAH",
+    "PASIR PANJANG",
+    "CHANGI",
+    "SERANGOON",
+    "GEYLANG",
+    "ORCHARD",
+    "RAFFLES",
+    "MARINA",
+    "SENTOSA",
+    "TUAS",
+    "PAYA LEBAR",
+    "CLEMENTI",
+    "YISHUN",
+    "SEMBAWANG",
+    "PUNGGOL",
+    "TELOK AYER",
+    "TANJONG PAGAR",
+    "UBI",
+    "KRANJI",
+    "LOYANG",
+    "ALEXANDRA",
+    "NOVENA",
+    "BOON LAY",
+    "KAKI BUKIT",
+    "SELETAR",
+    "STRAITS",
 )
 BRANDS = (
-    "GOLDEN", "EVERGREEN", "PRIME", "UNITED", "GLOBAL", "PACIFIC", "ORIENT", "STAR", "PHOENIX", "LOTUS",
-    "DRAGON", "LION", "MERLION", "HARMONY", "SUNRISE", "SILVERLINE", "BLUE OCEAN", "APEX", "VERTEX",
-    "NOVA", "ZENITH", "CRESCENT", "EASTERN", "SOUTHERN CROSS", "JADE", "PEARL", "RED DOT", "ALPHA",
-    "SUMMIT", "HORIZON", "TRIDENT", "EVEREST", "BRIGHT", "FORTUNE", "PROSPER", "KEYSTONE", "BEACON",
-    "CITADEL", "MERIDIAN", "PINNACLE", "SAPPHIRE", "ORCHID", "BANYAN", "TEMBUSU", "MAJU", "JAYA",
-    "SETIA", "SRI", "LAKSHMI", "GANESH", "HUAT", "XIN", "HUP SENG", "SOON HENG", "WAH", "KIM",
+    "GOLDEN",
+    "EVERGREEN",
+    "PRIME",
+    "UNITED",
+    "GLOBAL",
+    "PACIFIC",
+    "ORIENT",
+    "STAR",
+    "PHOENIX",
+    "LOTUS",
+    "DRAGON",
+    "LION",
+    "MERLION",
+    "HARMONY",
+    "SUNRISE",
+    "SILVERLINE",
+    "BLUE OCEAN",
+    "APEX",
+    "VERTEX",
+    "NOVA",
+    "ZENITH",
+    "CRESCENT",
+    "EASTERN",
+    "SOUTHERN CROSS",
+    "JADE",
+    "PEARL",
+    "RED DOT",
+    "ALPHA",
+    "SUMMIT",
+    "HORIZON",
+    "TRIDENT",
+    "EVEREST",
+    "BRIGHT",
+    "FORTUNE",
+    "PROSPER",
+    "KEYSTONE",
+    "BEACON",
+    "CITADEL",
+    "MERIDIAN",
+    "PINNACLE",
+    "SAPPHIRE",
+    "ORCHID",
+    "BANYAN",
+    "TEMBUSU",
+    "MAJU",
+    "JAYA",
+    "SETIA",
+    "SRI",
+    "LAKSHMI",
+    "GANESH",
+    "HUAT",
+    "XIN",
+    "HUP SENG",
+    "SOON HENG",
+    "WAH",
+    "KIM",
 )
 QUALIFIERS = ("INTERNATIONAL", "ASIA", "GLOBAL", "SINGAPORE", "(ASIA)", "HOLDINGS", "GROUP", "SERVICES")
 STREETS = (
-    "JURONG PORT ROAD", "TAMPINES STREET 92", "UBI AVENUE 1", "KAKI BUKIT ROAD 4", "PANDAN LOOP",
-    "ROBINSON ROAD", "CECIL STREET", "SHENTON WAY", "TOH GUAN ROAD EAST", "WOODLANDS LOOP",
-    "CHANGI SOUTH LANE", "LOYANG WAY", "ALEXANDRA ROAD", "BUKIT BATOK STREET 23", "GEYLANG BAHRU",
-    "PENJURU ROAD", "SENOKO ROAD", "ORCHARD ROAD", "NORTH BRIDGE ROAD", "TAI SENG STREET",
+    "JURONG PORT ROAD",
+    "TAMPINES STREET 92",
+    "UBI AVENUE 1",
+    "KAKI BUKIT ROAD 4",
+    "PANDAN LOOP",
+    "ROBINSON ROAD",
+    "CECIL STREET",
+    "SHENTON WAY",
+    "TOH GUAN ROAD EAST",
+    "WOODLANDS LOOP",
+    "CHANGI SOUTH LANE",
+    "LOYANG WAY",
+    "ALEXANDRA ROAD",
+    "BUKIT BATOK STREET 23",
+    "GEYLANG BAHRU",
+    "PENJURU ROAD",
+    "SENOKO ROAD",
+    "ORCHARD ROAD",
+    "NORTH BRIDGE ROAD",
+    "TAI SENG STREET",
 )
-BUILDINGS = ("na", "na", "na", "INTERNATIONAL PLAZA", "UBI TECHPARK", "JTC LOGISPARK", "SUNTEC TOWER ONE",
-             "CENTRAL PLAZA", "TRADEHUB 21", "NORTHLINK BUILDING", "THE CAPITAL")
+BUILDINGS = (
+    "na",
+    "na",
+    "na",
+    "INTERNATIONAL PLAZA",
+    "UBI TECHPARK",
+    "JTC LOGISPARK",
+    "SUNTEC TOWER ONE",
+    "CENTRAL PLAZA",
+    "TRADEHUB 21",
+    "NORTHLINK BUILDING",
+    "THE CAPITAL",
+)
 COMPANY_SUFFIXES = ("PTE. LTD.", "PTE. LTD.", "PTE. LTD.", "PTE LTD", "PTE LTD", "PRIVATE LIMITED", "(S) PTE. LTD.")
 # (weight, status) per entity kind: about 30% of all rows end up live.
 COMPANY_STATUSES = (
-    (31, "Live Company"), (38, "Struck Off"), (6, "Gazetted to be Struck Off"),
-    (8, "Dissolved - Members' Voluntary Winding Up"), (3, "Dissolved - Compulsory Winding Up"),
-    (2, "Dissolved - Creditors' Voluntary Winding Up"), (2, "In Liquidation - Members' Voluntary Winding Up"),
-    (3, "Amalgamated"), (7, "Cancelled"),
+    (31, "Live Company"),
+    (38, "Struck Off"),
+    (6, "Gazetted to be Struck Off"),
+    (8, "Dissolved - Members' Voluntary Winding Up"),
+    (3, "Dissolved - Compulsory Winding Up"),
+    (2, "Dissolved - Creditors' Voluntary Winding Up"),
+    (2, "In Liquidation - Members' Voluntary Winding Up"),
+    (3, "Amalgamated"),
+    (7, "Cancelled"),
 )
 BUSINESS_STATUSES = ((30, "Live"), (40, "Ceased Registration"), (20, "Cancelled"), (10, "Expired"))
 LLP_STATUSES = ((35, "Live"), (45, "Struck Off"), (20, "Cancelled"))
@@ -239,10 +457,10 @@ def _kind_and_name(gen: _Generator, words: tuple[str, ...]) -> tuple[str, str]:
     rng = gen.rng
     draw = rng.random()
     if draw < 0.18:
-        return "business", gen.unique_name(lambda: _base_name(rng, words))
+        return "business", gen.unique_name(lambda words=words: _base_name(rng, words))
     if draw < 0.22:
         return "llp", gen.unique_name(lambda: f"{_base_name(rng, words)} LLP")
-    return "company", gen.unique_name(lambda: f"{_base_name(rng, words)} {rng.choice(COMPANY_SUFFIXES)}")
+    return "company", gen.unique_name(lambda words=words: f"{_base_name(rng, words)} {rng.choice(COMPANY_SUFFIXES)}")
 
 
 def _status(rng: random.Random, kind: str) -> str:
@@ -259,7 +477,7 @@ def _synthetic_rows(gen: _Generator, count: int) -> Iterable[dict[str, str]]:
         if rng.random() < 0.02 and count - produced >= 3:
             # Siblings of one group: "X HOLDINGS", "X (S)" and a struck-off "X", which
             # normalises exactly like "X (S)".
-            stem = gen.unique_name(lambda: _base_name(rng, words))
+            stem = gen.unique_name(lambda words=words: _base_name(rng, words))
             siblings = (
                 (f"{stem} HOLDINGS PTE. LTD.", "64202", _status(rng, "company")),
                 (f"{stem} (S) PTE. LTD.", ssic, "Live Company"),
@@ -274,7 +492,7 @@ def _synthetic_rows(gen: _Generator, count: int) -> Iterable[dict[str, str]]:
         former: tuple[str, ...] = ()
         if rng.random() < 0.05:
             former = tuple(
-                gen.unique_name(lambda: f"{_base_name(rng, words)} {rng.choice(COMPANY_SUFFIXES)}")
+                gen.unique_name(lambda words=words: f"{_base_name(rng, words)} {rng.choice(COMPANY_SUFFIXES)}")
                 for _ in range(rng.choice((1, 1, 1, 2)))
             )
         yield gen.row(name, kind, ssic, _status(rng, kind), former_names=former)
@@ -301,9 +519,7 @@ def _file_key(name: str) -> str:
     return first if "A" <= first <= "Z" else "others"
 
 
-def generate_acra_csvs(
-    out_dir: Path, entities: int, seed: int, extra: Iterable[DemoCompany] = ()
-) -> list[Path]:
+def generate_acra_csvs(out_dir: Path, entities: int, seed: int, extra: Iterable[DemoCompany] = ()) -> list[Path]:
     """Write ``entities`` synthetic rows plus ``extra`` (as live companies) as acra_entities_<A-Z|others>.csv."""
     extra = tuple(extra)
     out_dir = Path(out_dir)

@@ -30,8 +30,18 @@ SNIPPET_MAX = 200
 
 # Checked against path segments (whole segment or one of its dash-separated words) and link text.
 _PAGE_TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "customers": ("customers", "customer", "case-studies", "case-study", "clients", "testimonials",
-                  "success-stories", "customer-stories", "case studies", "success stories"),
+    "customers": (
+        "customers",
+        "customer",
+        "case-studies",
+        "case-study",
+        "clients",
+        "testimonials",
+        "success-stories",
+        "customer-stories",
+        "case studies",
+        "success stories",
+    ),
     "industries": ("industries", "industry", "solutions", "sectors", "who-we-serve", "who we serve"),
     "integrations": ("integrations", "integration", "apps", "marketplace", "partners", "app-store"),
     "pricing": ("pricing", "plans", "prices"),
@@ -91,7 +101,7 @@ def _content_blocks(html: str, tags: tuple[str, ...]) -> list[str]:
 def _snippet(text: str, start: int, end: int) -> str:
     """Up to SNIPPET_MAX characters of text centred on text[start:end]."""
     room = max(0, SNIPPET_MAX - (end - start)) // 2
-    return text[max(0, start - room): end + room].strip()[:SNIPPET_MAX]
+    return text[max(0, start - room) : end + room].strip()[:SNIPPET_MAX]
 
 
 def _snippet_for(text: str, phrase: str) -> str:
@@ -99,10 +109,15 @@ def _snippet_for(text: str, phrase: str) -> str:
     return _snippet(text, at, at + len(phrase)) if at >= 0 else phrase[:SNIPPET_MAX]
 
 
-def _evidence(signal_key: str, value: dict, url: str, page_type: str, confidence: float,
-              snippet: str) -> Evidence:
-    return {"signal_key": signal_key, "value": value, "url": url, "page_type": page_type,
-            "confidence": confidence, "snippet": snippet[:SNIPPET_MAX]}
+def _evidence(signal_key: str, value: dict, url: str, page_type: str, confidence: float, snippet: str) -> Evidence:
+    return {
+        "signal_key": signal_key,
+        "value": value,
+        "url": url,
+        "page_type": page_type,
+        "confidence": confidence,
+        "snippet": snippet[:SNIPPET_MAX],
+    }
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
@@ -135,20 +150,25 @@ class _Fingerprint:
 
 
 _FINGERPRINTS = (
-    _Fingerprint("HubSpot", ("js.hs-scripts.com", "js.hsforms.net", "js.hs-analytics.net"),
-                 cookies=("hubspotutk", "__hstc")),
-    _Fingerprint("Google Analytics", ("googletagmanager.com/gtag/js", "google-analytics.com/"),
-                 cookies=("_ga",)),
+    _Fingerprint(
+        "HubSpot", ("js.hs-scripts.com", "js.hsforms.net", "js.hs-analytics.net"), cookies=("hubspotutk", "__hstc")
+    ),
+    _Fingerprint("Google Analytics", ("googletagmanager.com/gtag/js", "google-analytics.com/"), cookies=("_ga",)),
     _Fingerprint("Google Tag Manager", ("googletagmanager.com/gtm.js",)),
-    _Fingerprint("Intercom", ("widget.intercom.io", "js.intercomcdn.com"), ("intercomSettings",),
-                 cookies=("intercom-id",)),
-    _Fingerprint("Shopify", ("cdn.shopify.com",), cookies=("_shopify_y",),
-                 headers=(("x-shopid", ""), ("powered-by", "(?i)shopify"))),
-    _Fingerprint("WooCommerce", ("/wp-content/plugins/woocommerce/",), generator="(?i)woocommerce",
-                 cookies=("woocommerce_",)),
+    _Fingerprint(
+        "Intercom", ("widget.intercom.io", "js.intercomcdn.com"), ("intercomSettings",), cookies=("intercom-id",)
+    ),
+    _Fingerprint(
+        "Shopify",
+        ("cdn.shopify.com",),
+        cookies=("_shopify_y",),
+        headers=(("x-shopid", ""), ("powered-by", "(?i)shopify")),
+    ),
+    _Fingerprint(
+        "WooCommerce", ("/wp-content/plugins/woocommerce/",), generator="(?i)woocommerce", cookies=("woocommerce_",)
+    ),
     _Fingerprint("WordPress", ("/wp-content/", "/wp-includes/"), generator="(?i)wordpress"),
-    _Fingerprint("Salesforce Pardot", ("pi.pardot.com", "go.pardot.com"), ("piAId",),
-                 cookies=("visitor_id",)),
+    _Fingerprint("Salesforce Pardot", ("pi.pardot.com", "go.pardot.com"), ("piAId",), cookies=("visitor_id",)),
     _Fingerprint("Stripe", ("js.stripe.com",)),
     _Fingerprint("Segment", ("cdn.segment.com",)),
     _Fingerprint("Zendesk", ("static.zdassets.com", "zendesk.com/embeddable")),
@@ -160,8 +180,9 @@ _FINGERPRINTS = (
 )
 
 
-def extract_technologies(url: str, html: str, headers: Headers = None, *,
-                         page_type: str | None = None) -> list[Evidence]:
+def extract_technologies(
+    url: str, html: str, headers: Headers = None, *, page_type: str | None = None
+) -> list[Evidence]:
     """Technologies the site runs, from what the page loads and what the server sends."""
     page_type = page_type or classify_page(url)
     sel = _selector(html)
@@ -175,17 +196,30 @@ def extract_technologies(url: str, html: str, headers: Headers = None, *,
         hit = (
             next((("asset", a) for a in assets for p in fp.assets if p in a), None)
             or next((("inline script", p) for p in fp.inline if p in inline_code), None)
-            or next((("meta generator", g) for g in generators
-                     if fp.generator and re.search(fp.generator, g)), None)
+            or next((("meta generator", g) for g in generators if fp.generator and re.search(fp.generator, g)), None)
             or next((("cookie", c) for c in cookie_names for p in fp.cookies if c.startswith(p)), None)
-            or next((("header", f"{h}: {headers[h]}") for h, rx in fp.headers
-                     if h in headers and re.search(rx, headers[h])), None)
+            or next(
+                (
+                    ("header", f"{h}: {headers[h]}")
+                    for h, rx in fp.headers
+                    if h in headers and re.search(rx, headers[h])
+                ),
+                None,
+            )
         )
         if hit:
             source, detail = hit
             confidence = 0.9 if source in ("asset", "meta generator") else 0.75
-            found.append(_evidence("technology", {"label": fp.name, "source": source}, url,
-                                   page_type, confidence, f"{source}: {detail}"))
+            found.append(
+                _evidence(
+                    "technology",
+                    {"label": fp.name, "source": source},
+                    url,
+                    page_type,
+                    confidence,
+                    f"{source}: {detail}",
+                )
+            )
     return found
 
 
@@ -196,27 +230,49 @@ def extract_technologies(url: str, html: str, headers: Headers = None, *,
 # Canonical name -> spellings. Names that are ordinary English words (Square, Stripe, Segment,
 # Slack, Sage) only match with their capital letter, or "square metres" would be an integration.
 _INTEGRATIONS: dict[str, tuple[str, ...]] = {
-    "HubSpot": ("HubSpot",), "Salesforce": ("Salesforce",), "Shopify": ("Shopify",),
-    "Xero": ("Xero",), "Stripe": ("Stripe",), "Segment": ("Segment",), "Intercom": ("Intercom",),
-    "Zendesk": ("Zendesk",), "Slack": ("Slack",), "SAP": ("SAP",), "NetSuite": ("NetSuite",),
-    "QuickBooks": ("QuickBooks", "Quick Books"), "Magento": ("Magento",),
-    "WooCommerce": ("WooCommerce",), "Marketo": ("Marketo",), "Square": ("Square",),
-    "Microsoft Dynamics": ("Microsoft Dynamics", "Dynamics 365"), "Zapier": ("Zapier",),
-    "Mailchimp": ("Mailchimp",), "Lazada": ("Lazada",), "Shopee": ("Shopee",),
-    "Pipedrive": ("Pipedrive",), "Zoho": ("Zoho",), "MYOB": ("MYOB",), "Sage": ("Sage",),
-    "Odoo": ("Odoo",), "Freshdesk": ("Freshdesk",), "BigCommerce": ("BigCommerce",),
-    "PayPal": ("PayPal",), "Google Sheets": ("Google Sheets",),
+    "HubSpot": ("HubSpot",),
+    "Salesforce": ("Salesforce",),
+    "Shopify": ("Shopify",),
+    "Xero": ("Xero",),
+    "Stripe": ("Stripe",),
+    "Segment": ("Segment",),
+    "Intercom": ("Intercom",),
+    "Zendesk": ("Zendesk",),
+    "Slack": ("Slack",),
+    "SAP": ("SAP",),
+    "NetSuite": ("NetSuite",),
+    "QuickBooks": ("QuickBooks", "Quick Books"),
+    "Magento": ("Magento",),
+    "WooCommerce": ("WooCommerce",),
+    "Marketo": ("Marketo",),
+    "Square": ("Square",),
+    "Microsoft Dynamics": ("Microsoft Dynamics", "Dynamics 365"),
+    "Zapier": ("Zapier",),
+    "Mailchimp": ("Mailchimp",),
+    "Lazada": ("Lazada",),
+    "Shopee": ("Shopee",),
+    "Pipedrive": ("Pipedrive",),
+    "Zoho": ("Zoho",),
+    "MYOB": ("MYOB",),
+    "Sage": ("Sage",),
+    "Odoo": ("Odoo",),
+    "Freshdesk": ("Freshdesk",),
+    "BigCommerce": ("BigCommerce",),
+    "PayPal": ("PayPal",),
+    "Google Sheets": ("Google Sheets",),
     "Microsoft Teams": ("Microsoft Teams",),
 }
 _COMMON_WORD_NAMES = {"Square", "Stripe", "Segment", "Slack", "Sage", "SAP"}
 _INTEGRATION_PATTERNS = [
     (name, _word_pattern(spelling, case_sensitive=name in _COMMON_WORD_NAMES))
-    for name, spellings in _INTEGRATIONS.items() for spelling in spellings
+    for name, spellings in _INTEGRATIONS.items()
+    for spelling in spellings
 ]
 
 
-def extract_integrations(url: str, html: str, headers: Headers = None, *,
-                         page_type: str | None = None) -> list[Evidence]:
+def extract_integrations(
+    url: str, html: str, headers: Headers = None, *, page_type: str | None = None
+) -> list[Evidence]:
     """Products the company says it connects to; strongest on an integrations page."""
     page_type = page_type or classify_page(url)
     text = _visible_text(html)
@@ -225,8 +281,16 @@ def extract_integrations(url: str, html: str, headers: Headers = None, *,
     for name, pattern in _INTEGRATION_PATTERNS:
         match = pattern.search(text)
         if match:
-            found.append(_evidence("integration", {"label": name}, url, page_type, confidence,
-                                   _snippet(text, match.start(), match.end())))
+            found.append(
+                _evidence(
+                    "integration",
+                    {"label": name},
+                    url,
+                    page_type,
+                    confidence,
+                    _snippet(text, match.start(), match.end()),
+                )
+            )
     return _dedupe(found)
 
 
@@ -235,10 +299,43 @@ def extract_integrations(url: str, html: str, headers: Headers = None, *,
 # ---------------------------------------------------------------------------------------------
 
 _GENERIC_WORDS = {
-    "industries", "industry", "solutions", "solution", "sectors", "sector", "serve", "customers",
-    "customer", "clients", "client", "case", "studies", "study", "stories", "story", "our", "we",
-    "us", "contact", "learn", "more", "read", "home", "about", "pricing", "careers", "blog",
-    "testimonials", "integrations", "login", "demo", "get", "started", "why", "how", "what",
+    "industries",
+    "industry",
+    "solutions",
+    "solution",
+    "sectors",
+    "sector",
+    "serve",
+    "customers",
+    "customer",
+    "clients",
+    "client",
+    "case",
+    "studies",
+    "study",
+    "stories",
+    "story",
+    "our",
+    "we",
+    "us",
+    "contact",
+    "learn",
+    "more",
+    "read",
+    "home",
+    "about",
+    "pricing",
+    "careers",
+    "blog",
+    "testimonials",
+    "integrations",
+    "login",
+    "demo",
+    "get",
+    "started",
+    "why",
+    "how",
+    "what",
 }
 _PHRASE = re.compile(r"^[A-Za-z][A-Za-z&'’.,\- ]*$")
 _SERVE_SENTENCE = re.compile(
@@ -249,13 +346,15 @@ _SERVE_SENTENCE = re.compile(
 def _phrase_candidates(html: str, tags: tuple[str, ...], max_words: int) -> Iterator[str]:
     for block in _content_blocks(html, tags):
         words = block.split()
-        if 0 < len(words) <= max_words and _PHRASE.match(block) \
-                and not {w.lower().strip(".,") for w in words} & _GENERIC_WORDS:
+        if (
+            0 < len(words) <= max_words
+            and _PHRASE.match(block)
+            and not {w.lower().strip(".,") for w in words} & _GENERIC_WORDS
+        ):
             yield block.strip(" .,")
 
 
-def extract_industries(url: str, html: str, headers: Headers = None, *,
-                       page_type: str | None = None) -> list[Evidence]:
+def extract_industries(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """Industries served: list items and headings of an industries/solutions page, and
     "we serve X, Y and Z" sentences anywhere."""
     page_type = page_type or classify_page(url)
@@ -263,36 +362,49 @@ def extract_industries(url: str, html: str, headers: Headers = None, *,
     found = []
     if page_type == "industries":
         for phrase in _phrase_candidates(html, ("h2", "h3", "h4", "li"), max_words=5):
-            found.append(_evidence("industry_served", {"label": phrase.lower()}, url, page_type,
-                                   0.7, _snippet_for(text, phrase)))
+            found.append(
+                _evidence("industry_served", {"label": phrase.lower()}, url, page_type, 0.7, _snippet_for(text, phrase))
+            )
     for match in _SERVE_SENTENCE.finditer(text):
         for part in re.split(r",\s*|\s+and\s+|\s*&\s*", match.group(1)):
             part = part.strip()
             if part and len(part.split()) <= 4 and part not in _GENERIC_WORDS:
-                found.append(_evidence("industry_served", {"label": part}, url, page_type, 0.5,
-                                       _snippet(text, match.start(), match.end())))
+                found.append(
+                    _evidence(
+                        "industry_served",
+                        {"label": part},
+                        url,
+                        page_type,
+                        0.5,
+                        _snippet(text, match.start(), match.end()),
+                    )
+                )
     return _dedupe(found)
 
 
-def extract_customers(url: str, html: str, headers: Headers = None, *,
-                      page_type: str | None = None) -> list[Evidence]:
+def extract_customers(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """Customer names from a customers/case-studies page: story headings, "Case study: X"
     headings and logo alt texts."""
     page_type = page_type or classify_page(url)
     if page_type != "customers":
         return []
     text = _visible_text(html)
-    names = [re.sub(r"^(?:case study|customer story)\s*[:\-–]\s*", "", b, flags=re.I)
-             for b in _content_blocks(html, ("h2", "h3", "h4"))]
+    names = [
+        re.sub(r"^(?:case study|customer story)\s*[:\-–]\s*", "", b, flags=re.I)
+        for b in _content_blocks(html, ("h2", "h3", "h4"))
+    ]
     alts = _selector(html).xpath(f"//body//img[not({_CHROME})]/@alt").getall()
     names += [re.sub(r"\s+logo$", "", alt.strip(), flags=re.I) for alt in alts]
     found = []
     for name in names:
         words = name.split()
-        if 0 < len(words) <= 6 and name[:1].isupper() and _PHRASE.match(name) \
-                and not {w.lower().strip(".,") for w in words} & _GENERIC_WORDS:
-            found.append(_evidence("customer", {"label": name}, url, page_type, 0.6,
-                                   _snippet_for(text, name)))
+        if (
+            0 < len(words) <= 6
+            and name[:1].isupper()
+            and _PHRASE.match(name)
+            and not {w.lower().strip(".,") for w in words} & _GENERIC_WORDS
+        ):
+            found.append(_evidence("customer", {"label": name}, url, page_type, 0.6, _snippet_for(text, name)))
     return _dedupe(found)
 
 
@@ -301,24 +413,115 @@ def extract_customers(url: str, html: str, headers: Headers = None, *,
 # ---------------------------------------------------------------------------------------------
 
 _ROLE_WORDS = {
-    "manager", "head", "director", "engineer", "executive", "officer", "lead", "specialist",
-    "analyst", "coordinator", "operator", "driver", "consultant", "vp", "svp", "evp", "president",
-    "chief", "associate", "supervisor", "administrator", "developer", "designer", "accountant",
-    "controller", "planner", "buyer", "representative", "technician", "assistant", "intern",
-    "ceo", "cfo", "coo", "cto", "cio", "cmo", "founder", "co-founder", "clerk", "merchandiser",
-    "strategist", "architect", "scientist", "storekeeper", "picker", "packer", "chef", "cashier",
+    "manager",
+    "head",
+    "director",
+    "engineer",
+    "executive",
+    "officer",
+    "lead",
+    "specialist",
+    "analyst",
+    "coordinator",
+    "operator",
+    "driver",
+    "consultant",
+    "vp",
+    "svp",
+    "evp",
+    "president",
+    "chief",
+    "associate",
+    "supervisor",
+    "administrator",
+    "developer",
+    "designer",
+    "accountant",
+    "controller",
+    "planner",
+    "buyer",
+    "representative",
+    "technician",
+    "assistant",
+    "intern",
+    "ceo",
+    "cfo",
+    "coo",
+    "cto",
+    "cio",
+    "cmo",
+    "founder",
+    "co-founder",
+    "clerk",
+    "merchandiser",
+    "strategist",
+    "architect",
+    "scientist",
+    "storekeeper",
+    "picker",
+    "packer",
+    "chef",
+    "cashier",
 }
 _ABBREVIATIONS = {
-    "mgr": "Manager", "ops": "Operations", "sr": "Senior", "snr": "Senior", "jr": "Junior",
-    "exec": "Executive", "dir": "Director", "asst": "Assistant", "acct": "Account",
-    "mktg": "Marketing", "eng": "Engineering", "biz": "Business", "dev": "Development",
-    "admin": "Administrator", "coord": "Coordinator", "rep": "Representative",
+    "mgr": "Manager",
+    "ops": "Operations",
+    "sr": "Senior",
+    "snr": "Senior",
+    "jr": "Junior",
+    "exec": "Executive",
+    "dir": "Director",
+    "asst": "Assistant",
+    "acct": "Account",
+    "mktg": "Marketing",
+    "eng": "Engineering",
+    "biz": "Business",
+    "dev": "Development",
+    "admin": "Administrator",
+    "coord": "Coordinator",
+    "rep": "Representative",
 }
-_ACRONYMS = {"vp", "svp", "evp", "ceo", "cfo", "coo", "cto", "cio", "cmo", "hr", "it", "qa", "ui",
-             "ux", "f&b", "sap", "apac", "sea", "b2b", "ecommerce"}
+_ACRONYMS = {
+    "vp",
+    "svp",
+    "evp",
+    "ceo",
+    "cfo",
+    "coo",
+    "cto",
+    "cio",
+    "cmo",
+    "hr",
+    "it",
+    "qa",
+    "ui",
+    "ux",
+    "f&b",
+    "sap",
+    "apac",
+    "sea",
+    "b2b",
+    "ecommerce",
+}
 _SMALL_WORDS = {"of", "and", "the", "for", "to", "in", "&", "at"}
-_NOT_A_TITLE = {"jobs", "careers", "openings", "positions", "roles", "apply", "join", "vacancies",
-                "benefits", "perks", "life", "culture", "contact", "our", "we", "you"}
+_NOT_A_TITLE = {
+    "jobs",
+    "careers",
+    "openings",
+    "positions",
+    "roles",
+    "apply",
+    "join",
+    "vacancies",
+    "benefits",
+    "perks",
+    "life",
+    "culture",
+    "contact",
+    "our",
+    "we",
+    "you",
+}
 _TALK_TO_OUR = re.compile(
     r"\b(?i:talk|speak|chat|reach out|write|report(?:ing)?)\s+(?:to|with)\s+(?:our|the)\s+"
     r"((?:(?:[A-Z][\w&'.-]*|of|and|&)\s?){1,6})"
@@ -326,7 +529,7 @@ _TALK_TO_OUR = re.compile(
 
 
 def normalise_title(raw: str) -> str:
-    """"sr. ops mgr" -> "Senior Operations Manager"; acronyms such as VP stay upper case."""
+    """ "sr. ops mgr" -> "Senior Operations Manager"; acronyms such as VP stay upper case."""
     words = []
     for i, token in enumerate(raw.replace("/", " / ").split()):
         key = token.lower().rstrip(".,")
@@ -353,8 +556,9 @@ def _as_title(candidate: str) -> str | None:
     return None
 
 
-def extract_buyer_titles(url: str, html: str, headers: Headers = None, *,
-                         page_type: str | None = None) -> list[Evidence]:
+def extract_buyer_titles(
+    url: str, html: str, headers: Headers = None, *, page_type: str | None = None
+) -> list[Evidence]:
     """Job titles: listings on careers pages, and "talk to our Head of Operations" anywhere."""
     page_type = page_type or classify_page(url)
     text = _visible_text(html)
@@ -363,13 +567,15 @@ def extract_buyer_titles(url: str, html: str, headers: Headers = None, *,
         for block in _content_blocks(html, ("h2", "h3", "h4", "li", "dt", "td")):
             title = _as_title(block)
             if title:
-                found.append(_evidence("buyer_title", {"label": title}, url, page_type, 0.8,
-                                       _snippet_for(text, block)))
+                found.append(_evidence("buyer_title", {"label": title}, url, page_type, 0.8, _snippet_for(text, block)))
     for match in _TALK_TO_OUR.finditer(text):
         title = _as_title(match.group(1))
         if title:
-            found.append(_evidence("buyer_title", {"label": title}, url, page_type, 0.5,
-                                   _snippet(text, match.start(), match.end())))
+            found.append(
+                _evidence(
+                    "buyer_title", {"label": title}, url, page_type, 0.5, _snippet(text, match.start(), match.end())
+                )
+            )
     return _dedupe(found)
 
 
@@ -417,8 +623,7 @@ def _as_int(raw: object) -> int | None:
         return None
 
 
-def extract_headcount(url: str, html: str, headers: Headers = None, *,
-                      page_type: str | None = None) -> list[Evidence]:
+def extract_headcount(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """Company size from schema.org numberOfEmployees, or phrases like "team of 40"."""
     page_type = page_type or classify_page(url)
     found = []
@@ -433,8 +638,16 @@ def extract_headcount(url: str, html: str, headers: Headers = None, *,
         else:
             low = high = _as_int(raw)
         if low is not None and 0 < low <= _MAX_PLAUSIBLE_HEADCOUNT:
-            found.append(_evidence("headcount", _headcount_value(low, high), url, page_type, 0.9,
-                                   f"JSON-LD numberOfEmployees: {json.dumps(raw)}"))
+            found.append(
+                _evidence(
+                    "headcount",
+                    _headcount_value(low, high),
+                    url,
+                    page_type,
+                    0.9,
+                    f"JSON-LD numberOfEmployees: {json.dumps(raw)}",
+                )
+            )
     text = _visible_text(html)
     matched: list[range] = []
     for pattern in _HEADCOUNT_TEXT:
@@ -452,8 +665,16 @@ def extract_headcount(url: str, html: str, headers: Headers = None, *,
                 high = None
             else:
                 high = low
-            found.append(_evidence("headcount", _headcount_value(low, high), url, page_type, 0.6,
-                                   _snippet(text, match.start(), match.end())))
+            found.append(
+                _evidence(
+                    "headcount",
+                    _headcount_value(low, high),
+                    url,
+                    page_type,
+                    0.6,
+                    _snippet(text, match.start(), match.end()),
+                )
+            )
     return _dedupe(found)
 
 
@@ -463,19 +684,36 @@ def extract_headcount(url: str, html: str, headers: Headers = None, *,
 
 _SG_POSTAL = re.compile(r"\bSingapore\s*,?\s*\(?(\d{6})\)?(?!\d)")
 _COUNTRIES = {
-    "Singapore": "SG", "Malaysia": "MY", "Indonesia": "ID", "Thailand": "TH", "Vietnam": "VN",
-    "Viet Nam": "VN", "Philippines": "PH", "Brunei": "BN", "Myanmar": "MM", "Cambodia": "KH",
-    "Australia": "AU", "New Zealand": "NZ", "Hong Kong": "HK", "China": "CN", "Japan": "JP",
-    "South Korea": "KR", "Taiwan": "TW", "India": "IN", "United Arab Emirates": "AE",
-    "United States": "US", "USA": "US", "United Kingdom": "GB", "UK": "GB", "Germany": "DE",
+    "Singapore": "SG",
+    "Malaysia": "MY",
+    "Indonesia": "ID",
+    "Thailand": "TH",
+    "Vietnam": "VN",
+    "Viet Nam": "VN",
+    "Philippines": "PH",
+    "Brunei": "BN",
+    "Myanmar": "MM",
+    "Cambodia": "KH",
+    "Australia": "AU",
+    "New Zealand": "NZ",
+    "Hong Kong": "HK",
+    "China": "CN",
+    "Japan": "JP",
+    "South Korea": "KR",
+    "Taiwan": "TW",
+    "India": "IN",
+    "United Arab Emirates": "AE",
+    "United States": "US",
+    "USA": "US",
+    "United Kingdom": "GB",
+    "UK": "GB",
+    "Germany": "DE",
 }
-_COUNTRY_PATTERNS = [(name, code, _word_pattern(name, case_sensitive=True))
-                     for name, code in _COUNTRIES.items()]
+_COUNTRY_PATTERNS = [(name, code, _word_pattern(name, case_sensitive=True)) for name, code in _COUNTRIES.items()]
 _COUNTRY_LABELS = {"VN": "Vietnam", "US": "United States", "GB": "United Kingdom"}
 
 
-def extract_locations(url: str, html: str, headers: Headers = None, *,
-                      page_type: str | None = None) -> list[Evidence]:
+def extract_locations(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """Singapore postal addresses (strong: they locate the entity) and countries mentioned
     (weak: may be markets, not offices)."""
     page_type = page_type or classify_page(url)
@@ -483,16 +721,31 @@ def extract_locations(url: str, html: str, headers: Headers = None, *,
     found = []
     for match in _SG_POSTAL.finditer(text):
         postal = match.group(1)
-        found.append(_evidence("location", {"label": f"Singapore {postal}", "country": "SG",
-                                            "postal_code": postal},
-                               url, page_type, 0.9, _snippet(text, match.start(), match.end())))
+        found.append(
+            _evidence(
+                "location",
+                {"label": f"Singapore {postal}", "country": "SG", "postal_code": postal},
+                url,
+                page_type,
+                0.9,
+                _snippet(text, match.start(), match.end()),
+            )
+        )
     located = {e["value"]["country"] for e in found}
     for name, code, pattern in _COUNTRY_PATTERNS:
         match = pattern.search(text)
         if match and code not in located:
             located.add(code)
-            found.append(_evidence("location", {"label": _COUNTRY_LABELS.get(code, name), "country": code},
-                                   url, page_type, 0.4, _snippet(text, match.start(), match.end())))
+            found.append(
+                _evidence(
+                    "location",
+                    {"label": _COUNTRY_LABELS.get(code, name), "country": code},
+                    url,
+                    page_type,
+                    0.4,
+                    _snippet(text, match.start(), match.end()),
+                )
+            )
     return found
 
 
@@ -500,8 +753,19 @@ def extract_locations(url: str, html: str, headers: Headers = None, *,
 # pricing
 # ---------------------------------------------------------------------------------------------
 
-_CURRENCIES = {"sgd": "SGD", "s$": "SGD", "usd": "USD", "us$": "USD", "eur": "EUR", "€": "EUR",
-               "gbp": "GBP", "£": "GBP", "aud": "AUD", "myr": "MYR", "rm": "MYR"}
+_CURRENCIES = {
+    "sgd": "SGD",
+    "s$": "SGD",
+    "usd": "USD",
+    "us$": "USD",
+    "eur": "EUR",
+    "€": "EUR",
+    "gbp": "GBP",
+    "£": "GBP",
+    "aud": "AUD",
+    "myr": "MYR",
+    "rm": "MYR",
+}
 _PERIODS = {"month": "month", "mo": "month", "year": "year", "yr": "year", "annum": "year"}
 _PRICE = re.compile(
     r"(?:\b(?:from|starting (?:at|from)|starts at|only)\s+)?"
@@ -513,8 +777,7 @@ _PRICE = re.compile(
 )
 
 
-def extract_pricing(url: str, html: str, headers: Headers = None, *,
-                    page_type: str | None = None) -> list[Evidence]:
+def extract_pricing(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """Price points on a pricing page ("From SGD 890 per month"), a hint of deal size."""
     page_type = page_type or classify_page(url)
     if page_type != "pricing":
@@ -523,8 +786,10 @@ def extract_pricing(url: str, html: str, headers: Headers = None, *,
     found = []
     for match in _PRICE.finditer(text):
         phrase = " ".join(match.group(0).split())
-        value: dict = {"label": phrase[:1].upper() + phrase[1:],
-                       "amount": float(match.group("amount").replace(",", ""))}
+        value: dict = {
+            "label": phrase[:1].upper() + phrase[1:],
+            "amount": float(match.group("amount").replace(",", "")),
+        }
         currency = _CURRENCIES.get(match.group("currency").lower())
         if currency:
             value["currency"] = currency
@@ -535,21 +800,25 @@ def extract_pricing(url: str, html: str, headers: Headers = None, *,
         per = next((u for u in units if u not in _PERIODS), None)
         if per:
             value["per"] = per
-        found.append(_evidence("pricing", value, url, page_type, 0.8,
-                               _snippet(text, match.start(), match.end())))
+        found.append(_evidence("pricing", value, url, page_type, 0.8, _snippet(text, match.start(), match.end())))
     return _dedupe(found)
 
 
 # ---------------------------------------------------------------------------------------------
 
 EXTRACTORS: tuple[Callable[..., list[Evidence]], ...] = (
-    extract_technologies, extract_integrations, extract_industries, extract_customers,
-    extract_buyer_titles, extract_headcount, extract_locations, extract_pricing,
+    extract_technologies,
+    extract_integrations,
+    extract_industries,
+    extract_customers,
+    extract_buyer_titles,
+    extract_headcount,
+    extract_locations,
+    extract_pricing,
 )
 
 
-def extract_evidence(url: str, html: str, headers: Headers = None, *,
-                     page_type: str | None = None) -> list[Evidence]:
+def extract_evidence(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
     """All evidence on one page."""
     page_type = page_type or classify_page(url)
     return [e for extract in EXTRACTORS for e in extract(url, html, headers, page_type=page_type)]

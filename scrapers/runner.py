@@ -71,8 +71,7 @@ def run_crawl(
     records. ``host_map`` routes host names to local servers ({"acme.sg": "127.0.0.1:8080"})."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    settings: dict[str, Any] = {"ICP_PAGE_CAP": page_cap, "DOWNLOAD_TIMEOUT": timeout_s,
-                                "ICP_HOST_MAP": host_map or {}}
+    settings: dict[str, Any] = {"ICP_PAGE_CAP": page_cap, "DOWNLOAD_TIMEOUT": timeout_s, "ICP_HOST_MAP": host_map or {}}
     if cache_dir is not None:
         settings["HTTPCACHE_DIR"] = str(Path(cache_dir).resolve())
     settings.update(extra_settings or {})
@@ -81,8 +80,17 @@ def run_crawl(
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         targets_file = Path(tmp) / "targets.json"
         targets_file.write_text(json.dumps([asdict(t) for t in targets]))
-        command = [sys.executable, "-m", "scrapy", "crawl", "sites",
-                   "-a", f"targets={targets_file}", "-O", f"{out_path.resolve()}:jsonlines"]
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "sites",
+            "-a",
+            f"targets={targets_file}",
+            "-O",
+            f"{out_path.resolve()}:jsonlines",
+        ]
         for name, value in settings.items():
             command += _setting_arg(name, value)
         logger.info("Crawling %d sites (page cap %d) into %s", len(targets), page_cap, out_path)
@@ -92,7 +100,11 @@ def run_crawl(
         tail = completed.stderr[-STDERR_TAIL_CHARS:]
         raise CrawlError(f"scrapy crawl exited with {completed.returncode}; stderr tail:\n{tail}")
     result = CrawlResult.read_jsonl(out_path)
-    logger.info("Crawl done: %d pages, %d evidence records, %d site outcomes (%d with reduced evidence)",
-                len(result.pages), len(result.evidence), len(result.outcomes),
-                sum(o["reduced_evidence"] for o in result.outcomes))
+    logger.info(
+        "Crawl done: %d pages, %d evidence records, %d site outcomes (%d with reduced evidence)",
+        len(result.pages),
+        len(result.evidence),
+        len(result.outcomes),
+        sum(o["reduced_evidence"] for o in result.outcomes),
+    )
     return result

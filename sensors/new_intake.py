@@ -1,6 +1,5 @@
 """Start a tenant run for every new intake: the cursor is the last response id seen."""
 
-
 import dagster as dg
 
 from icp_assets.jobs import tenant_refresh_job
@@ -36,7 +35,9 @@ def new_intake_sensor(context: dg.SensorEvaluationContext, postgres: PostgresRes
     context.log.info(f"{len(intakes)} new intakes, {len(new_tenants)} new tenants")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=f"intake-{response_id}", partition_key=tenant, tags={"icp/response_id": str(response_id)})
+            dg.RunRequest(
+                run_key=f"intake-{response_id}", partition_key=tenant, tags={"icp/response_id": str(response_id)}
+            )
             for response_id, tenant in intakes
         ],
         dynamic_partitions_requests=[tenant_partitions.build_add_request(new_tenants)] if new_tenants else [],

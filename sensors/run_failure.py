@@ -1,6 +1,5 @@
 """Record failed runs in the audit log, so operators see failures next to the tenant's history."""
 
-
 import dagster as dg
 from psycopg.types.json import Jsonb
 

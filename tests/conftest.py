@@ -44,8 +44,18 @@ def make_database(server_url: str) -> Iterator[Callable[[], str]]:
 def database_url(make_database: Callable[[], str]) -> Iterator[str]:
     """The session's database, exported the way `icp` exports it (ICP_DATABASE_URL, ICP_PG_*)."""
     url = make_database()
-    saved = {k: os.environ.get(k) for k in ("ICP_DATABASE_URL", "ICP_PG_HOST", "ICP_PG_PORT", "ICP_PG_USER",
-                                            "ICP_PG_PASSWORD", "ICP_PG_DBNAME", "ICP_DAGSTER_DATABASE_URL")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "ICP_DATABASE_URL",
+            "ICP_PG_HOST",
+            "ICP_PG_PORT",
+            "ICP_PG_USER",
+            "ICP_PG_PASSWORD",
+            "ICP_PG_DBNAME",
+            "ICP_DAGSTER_DATABASE_URL",
+        )
+    }
     os.environ["ICP_DATABASE_URL"] = url
     export_connection_env(url)
     yield url

@@ -69,23 +69,47 @@ SSIC_PARENTS: dict[str, tuple[str, str]] = {
 }
 SECTION_OF_DIVISION = {"46": "G", "47": "G", "52": "H", "56": "I", "62": "J", "70": "M"}
 SUBCLASS_PARENT = {  # 5-digit -> class
-    "46302": "4630", "46303": "4630", "46307": "4630", "46900": "4690", "47109": "4710",
-    "52101": "5210", "52102": "5210", "52292": "5229", "56111": "5611", "62011": "6201",
+    "46302": "4630",
+    "46303": "4630",
+    "46307": "4630",
+    "46900": "4690",
+    "47109": "4710",
+    "52101": "5210",
+    "52102": "5210",
+    "52292": "5229",
+    "56111": "5611",
+    "62011": "6201",
     "70201": "7020",
 }
 
 # Filler ACRA entities per SSIC subclass: (live, struck off). Restaurants and software are common,
 # warehousing and freight rare: lift for the vendor's segments should come out > 1.
 FILLER_ENTITIES: dict[str, tuple[int, int]] = {
-    "46302": (6, 1), "46303": (8, 2), "46307": (5, 1), "46900": (20, 4), "47109": (40, 6),
-    "52101": (4, 1), "52102": (2, 0), "52292": (6, 2), "56111": (60, 10), "62011": (45, 5),
+    "46302": (6, 1),
+    "46303": (8, 2),
+    "46307": (5, 1),
+    "46900": (20, 4),
+    "47109": (40, 6),
+    "52101": (4, 1),
+    "52102": (2, 0),
+    "52292": (6, 2),
+    "56111": (60, 10),
+    "62011": (45, 5),
     "70201": (30, 5),
 }
 
 # The second tenant: a cold-chain sensor vendor sharing three best customers with stockwise.
 COLDBOX_VENDOR = DemoCompany(
-    "Coldbox", "COLDBOX SYSTEMS PTE. LTD.", "coldbox.sg", "202111111C", "62011", 20, "018989",
-    "2021-01-05", industries=("cold chain logistics",), integrations=(COLDBOX_ONLY_INTEGRATION, "NetSuite"),
+    "Coldbox",
+    "COLDBOX SYSTEMS PTE. LTD.",
+    "coldbox.sg",
+    "202111111C",
+    "62011",
+    20,
+    "018989",
+    "2021-01-05",
+    industries=("cold chain logistics",),
+    integrations=(COLDBOX_ONLY_INTEGRATION, "NetSuite"),
 )
 
 
@@ -101,8 +125,7 @@ def _by_name(name: str) -> DemoCompany:
 
 
 COLDBOX_BEST = tuple(
-    _coldbox_view(_by_name(n))
-    for n in ("Kallang Cold Chain", "Harbourline Logistics", "Pioneer Warehousing")
+    _coldbox_view(_by_name(n)) for n in ("Kallang Cold Chain", "Harbourline Logistics", "Pioneer Warehousing")
 ) + (_by_name("Meridian Freight"),)
 COLDBOX_LOST = (_by_name("Saffron Table"),)
 
@@ -131,19 +154,35 @@ def load_registry(conn: psycopg.Connection) -> None:
         )
         entities = []
         for company in (*catalog.all_companies(), COLDBOX_VENDOR):
-            entities.append((
-                company.uen, company.legal_name, "Local Company", "Live Company", company.incorporated,
-                company.postal_code, company.ssic, catalog.DEMO_SSIC_TITLES.get(company.ssic),
-            ))
+            entities.append(
+                (
+                    company.uen,
+                    company.legal_name,
+                    "Local Company",
+                    "Live Company",
+                    company.incorporated,
+                    company.postal_code,
+                    company.ssic,
+                    catalog.DEMO_SSIC_TITLES.get(company.ssic),
+                )
+            )
         n = 0
         for ssic, (live, struck) in FILLER_ENTITIES.items():
             for i in range(live + struck):
                 n += 1
                 status = "Live Company" if i < live else "Struck Off"
-                entities.append((
-                    f"F{n:08d}X", f"FILLER {ssic} COMPANY {i} PTE. LTD.", "Local Company", status,
-                    "2010-01-01", f"{100000 + n:06d}", ssic, catalog.DEMO_SSIC_TITLES[ssic],
-                ))
+                entities.append(
+                    (
+                        f"F{n:08d}X",
+                        f"FILLER {ssic} COMPANY {i} PTE. LTD.",
+                        "Local Company",
+                        status,
+                        "2010-01-01",
+                        f"{100000 + n:06d}",
+                        ssic,
+                        catalog.DEMO_SSIC_TITLES[ssic],
+                    )
+                )
         cur.executemany(
             "insert into registry.acra_entities (uen, entity_name, entity_type_description,"
             " entity_status_description, registration_incorporation_date, postal_code,"
@@ -181,11 +220,27 @@ def _evidence(cur, tenant_id: str, company_id: int, rows: Iterable[tuple]) -> in
 def _registry_evidence(company: DemoCompany) -> list[tuple]:
     year = int(company.incorporated[:4])
     return [
-        ("ssic", {"label": catalog.DEMO_SSIC_TITLES[company.ssic], "code": company.ssic}, "registry", None, None, None, 1.0),
+        (
+            "ssic",
+            {"label": catalog.DEMO_SSIC_TITLES[company.ssic], "code": company.ssic},
+            "registry",
+            None,
+            None,
+            None,
+            1.0,
+        ),
         ("entity_status", {"label": "Live Company"}, "registry", None, None, None, 1.0),
         ("incorporation_year", {"label": str(year), "year": year}, "registry", None, None, None, 1.0),
         ("entity_type", {"label": "Local Company"}, "registry", None, None, None, 1.0),
-        ("postal_district", {"label": company.postal_code[:2], "postal_code": company.postal_code}, "registry", None, None, None, 1.0),
+        (
+            "postal_district",
+            {"label": company.postal_code[:2], "postal_code": company.postal_code},
+            "registry",
+            None,
+            None,
+            None,
+            1.0,
+        ),
     ]
 
 
@@ -208,23 +263,58 @@ def _crawl_pages(cur, company_id: int, company: DemoCompany) -> dict[str, str]:
 def _crawl_evidence(company: DemoCompany, pages: dict[str, str]) -> list[tuple]:
     rows: list[tuple] = []
     for name in company.integrations:
-        rows.append(("integration", {"label": name}, "crawl", pages["integrations"], "integrations",
-                     f"Connects with {name}", 0.9))
+        rows.append(
+            (
+                "integration",
+                {"label": name},
+                "crawl",
+                pages["integrations"],
+                "integrations",
+                f"Connects with {name}",
+                0.9,
+            )
+        )
     for name in company.technologies:
         rows.append(("technology", {"label": name}, "crawl", pages["home"], "home", None, 0.8))
     for industry in company.industries:
-        rows.append(("industry_served", {"label": industry}, "crawl", pages["about"], "about",
-                     f"We specialise in {industry}", 0.7))
+        rows.append(
+            (
+                "industry_served",
+                {"label": industry},
+                "crawl",
+                pages["about"],
+                "about",
+                f"We specialise in {industry}",
+                0.7,
+            )
+        )
     for title in company.job_titles:
         rows.append(("buyer_title", {"label": title}, "crawl", pages["careers"], "careers", None, 0.6))
     for customer in company.customers:
         rows.append(("customer", {"label": customer}, "crawl", pages["home"], "home", None, 0.7))
     if company.headcount:
-        rows.append(("headcount", {"label": str(company.headcount), "min": company.headcount,
-                                   "max": company.headcount}, "crawl", pages["about"], "about",
-                     f"A team of {company.headcount}", 0.6))
-    rows.append(("location", {"label": f"Singapore {company.postal_code}", "country": "SG",
-                              "postal_code": company.postal_code}, "crawl", pages["about"], "about", None, 0.8))
+        rows.append(
+            (
+                "headcount",
+                {"label": str(company.headcount), "min": company.headcount, "max": company.headcount},
+                "crawl",
+                pages["about"],
+                "about",
+                f"A team of {company.headcount}",
+                0.6,
+            )
+        )
+    rows.append(
+        (
+            "location",
+            {"label": f"Singapore {company.postal_code}", "country": "SG", "postal_code": company.postal_code},
+            "crawl",
+            pages["about"],
+            "about",
+            None,
+            0.8,
+        )
+    )
     if company.pricing:
         rows.append(("pricing", {"label": company.pricing}, "crawl", pages["home"], "home", None, 0.8))
     return rows
@@ -245,8 +335,7 @@ def insert_tenant(
     answers = answers or {
         "website": f"https://www.{vendor.domain}/",
         "best_customers": [{"name": c.name, "website": f"https://{c.domain}"} for c in best],
-        "lost_or_churned": [{"name": c.name, "website": f"https://{c.domain}", "reason": c.churn_reason}
-                            for c in lost],
+        "lost_or_churned": [{"name": c.name, "website": f"https://{c.domain}", "reason": c.churn_reason} for c in lost],
     }
     reasons = {c["name"]: c.get("reason") for c in answers.get("lost_or_churned", [])}
     with conn.cursor() as cur:
@@ -266,8 +355,16 @@ def insert_tenant(
                 seed_id = cur.execute(
                     "insert into icp.customer_seeds (response_id, tenant_id, kind, name, website, domain,"
                     " reason, company_id) values (%s, %s, %s, %s, %s, %s, %s, %s) returning seed_id",
-                    (response_id, tenant_id, kind, company.name, f"https://{company.domain}", company.domain,
-                     reasons.get(company.name, company.churn_reason) if kind == "lost" else None, company_id),
+                    (
+                        response_id,
+                        tenant_id,
+                        kind,
+                        company.name,
+                        f"https://{company.domain}",
+                        company.domain,
+                        reasons.get(company.name, company.churn_reason) if kind == "lost" else None,
+                        company_id,
+                    ),
                 ).fetchone()[0]
                 cur.execute(
                     "insert into icp.seed_matches (seed_id, tenant_id, uen, entity_name, score, method, status)"
@@ -301,24 +398,51 @@ def insert_fixture(url: str) -> dict[str, int]:
         load_registry(conn)
         # stockwise: an older intake first (with a customer the current intake dropped) ...
         old = insert_tenant(
-            conn, STOCKWISE, catalog.VENDOR,
-            (*catalog.BEST_CUSTOMERS[:3], DemoCompany(
-                "Old Noodle House", "OLD NOODLE HOUSE PTE. LTD.", "oldnoodle.sg", "199900001A", "56111",
-                6, "238000", "1999-01-01", integrations=("Square",), job_titles=("Owner",))),
+            conn,
+            STOCKWISE,
+            catalog.VENDOR,
+            (
+                *catalog.BEST_CUSTOMERS[:3],
+                DemoCompany(
+                    "Old Noodle House",
+                    "OLD NOODLE HOUSE PTE. LTD.",
+                    "oldnoodle.sg",
+                    "199900001A",
+                    "56111",
+                    6,
+                    "238000",
+                    "1999-01-01",
+                    integrations=("Square",),
+                    job_titles=("Owner",),
+                ),
+            ),
             catalog.CHURNED_CUSTOMERS[:1],
         )
         # ... then the current demo intake.
         current = insert_tenant(
-            conn, STOCKWISE, catalog.VENDOR, catalog.BEST_CUSTOMERS, catalog.CHURNED_CUSTOMERS,
+            conn,
+            STOCKWISE,
+            catalog.VENDOR,
+            catalog.BEST_CUSTOMERS,
+            catalog.CHURNED_CUSTOMERS,
             catalog.demo_intake(),
         )
         coldbox = insert_tenant(
-            conn, COLDBOX, COLDBOX_VENDOR, COLDBOX_BEST, COLDBOX_LOST,
+            conn,
+            COLDBOX,
+            COLDBOX_VENDOR,
+            COLDBOX_BEST,
+            COLDBOX_LOST,
             {
                 "website": "https://coldbox.sg/",
                 "best_customers": [{"name": c.name, "website": f"https://{c.domain}"} for c in COLDBOX_BEST],
-                "lost_or_churned": [{"name": "Saffron Table", "website": "https://saffrontable.sg",
-                                     "reason": "Too expensive for a single restaurant"}],
+                "lost_or_churned": [
+                    {
+                        "name": "Saffron Table",
+                        "website": "https://saffrontable.sg",
+                        "reason": "Too expensive for a single restaurant",
+                    }
+                ],
                 "must_have_integrations": ["NetSuite"],
                 "champion_titles": ["Warehouse Manager"],
                 "advanced": {"H": "Not for restaurants or cafes; no customers without cold storage"},

@@ -39,14 +39,24 @@ def crawl(server: VirtualHostServer, tmp_path_factory: pytest.TempPathFactory) -
     targets += [CrawlTarget(c.domain, f"http://{c.domain}") for c in COMPANIES[1:]]
     targets.append(CrawlTarget(BLOCKED_HOST, f"http://www.{BLOCKED_HOST}/"))
     out = work / "crawl.jsonl"
-    result = run_crawl(targets, out, host_map=server.host_map(), page_cap=PAGE_CAP,
-                       cache_dir=work / "cache", timeout_s=5, extra_settings=FAST)
+    result = run_crawl(
+        targets,
+        out,
+        host_map=server.host_map(),
+        page_cap=PAGE_CAP,
+        cache_dir=work / "cache",
+        timeout_s=5,
+        extra_settings=FAST,
+    )
     return result, out
 
 
 def evidence_labels(result: CrawlResult, company_key: str, signal_key: str) -> set[str]:
-    return {e["value"]["label"] for e in result.evidence
-            if e["company_key"] == company_key and e["signal_key"] == signal_key}
+    return {
+        e["value"]["label"]
+        for e in result.evidence
+        if e["company_key"] == company_key and e["signal_key"] == signal_key
+    }
 
 
 def test_virtual_host_server_dispatches_on_host_and_proxy_request_lines(server: VirtualHostServer) -> None:
@@ -81,7 +91,14 @@ def test_healthy_sites_are_crawled_within_the_cap(crawl: tuple[CrawlResult, Path
     assert outcomes["vendor"]["pages_fetched"] == PAGE_CAP
     # Only useful page types are followed: no blog, privacy or robots-disallowed /admin pages.
     assert {p["page_type"] for p in result.pages} <= {
-        "home", "about", "customers", "industries", "integrations", "pricing", "careers"}
+        "home",
+        "about",
+        "customers",
+        "industries",
+        "integrations",
+        "pricing",
+        "careers",
+    }
     assert all(p["http_status"] == 200 and len(p["content_hash"]) == 64 for p in result.pages)
     home = next(p for p in result.pages if p["company_key"] == "vendor" and p["page_type"] == "home")
     assert home["title"] == "Stockwise - Food distribution | Stockwise"
@@ -93,21 +110,32 @@ def test_planted_evidence_is_found(crawl: tuple[CrawlResult, Path]) -> None:
     assert evidence_labels(result, lim_bros.domain, "integration") >= {"Xero", "Shopify"}
     assert evidence_labels(result, harbourline.domain, "integration") >= {"NetSuite", "Salesforce"}
     assert evidence_labels(result, lim_bros.domain, "buyer_title") >= {
-        "Head of Operations", "Finance Manager", "Delivery Driver"}  # "Finance Mgr" on the page
+        "Head of Operations",
+        "Finance Manager",
+        "Delivery Driver",
+    }  # "Finance Mgr" on the page
     assert evidence_labels(result, harbourline.domain, "buyer_title") >= {
-        "Supply Chain Manager", "Head of Operations", "Forklift Operator"}
+        "Supply Chain Manager",
+        "Head of Operations",
+        "Forklift Operator",
+    }
     assert evidence_labels(result, lim_bros.domain, "headcount") == {"45"}
     assert evidence_labels(result, harbourline.domain, "headcount") == {"120"}
     assert f"Singapore {lim_bros.postal_code}" in evidence_labels(result, lim_bros.domain, "location")
-    assert evidence_labels(result, lim_bros.domain, "industry_served") >= {
-        "food distribution", "groceries wholesale"}
+    assert evidence_labels(result, lim_bros.domain, "industry_served") >= {"food distribution", "groceries wholesale"}
     assert evidence_labels(result, harbourline.domain, "technology") == {"HubSpot"}
     assert evidence_labels(result, "vendor", "technology") == {"HubSpot", "Google Analytics", "Intercom"}
     assert evidence_labels(result, "vendor", "customer") == set(VENDOR.customers)
-    postal = next(e for e in result.evidence if e["company_key"] == lim_bros.domain
-                  and e["signal_key"] == "location" and e["value"].get("postal_code"))
-    assert postal["value"] == {"label": f"Singapore {lim_bros.postal_code}", "country": "SG",
-                               "postal_code": lim_bros.postal_code}
+    postal = next(
+        e
+        for e in result.evidence
+        if e["company_key"] == lim_bros.domain and e["signal_key"] == "location" and e["value"].get("postal_code")
+    )
+    assert postal["value"] == {
+        "label": f"Singapore {lim_bros.postal_code}",
+        "country": "SG",
+        "postal_code": lim_bros.postal_code,
+    }
     assert postal["url"].startswith(f"http://{lim_bros.domain}")
 
 

@@ -52,9 +52,23 @@ def run_dbt(url: str, *args: str) -> float:
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt"
     started = time.monotonic()
     proc = subprocess.run(
-        [str(DBT), *args, "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=DBT_PROJECT, env=_dbt_env(url), capture_output=True, text=True, timeout=600,
+        [
+            str(DBT),
+            *args,
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=DBT_PROJECT,
+        env=_dbt_env(url),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if proc.returncode != 0:
         pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
@@ -81,7 +95,7 @@ def rows(url: str, query: str, *params) -> list[dict]:
     with psycopg.connect(url) as conn:
         cur = conn.execute(query, params)
         names = [c.name for c in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def test_demo_tenant_gets_evidence_backed_cards(built):
@@ -121,8 +135,9 @@ def test_patterns_are_tenant_isolated(built):
     values = {(r["namespace"], r["attribute_value"]) for r in mine}
     assert ("integration", fixture.COLDBOX_ONLY_INTEGRATION) not in values
     assert all(r["seeds_total"] == 8 and r["churned_total"] == 3 for r in mine)
-    theirs = rows(built, "select attribute_value from marts.icp_patterns where tenant_id = %s"
-                         " and namespace = 'integration'", B)
+    theirs = rows(
+        built, "select attribute_value from marts.icp_patterns where tenant_id = %s and namespace = 'integration'", B
+    )
     assert fixture.COLDBOX_ONLY_INTEGRATION in {r["attribute_value"] for r in theirs}
     ssic = {r["attribute_value"]: r for r in mine if r["namespace"] == "ssic3"}
     assert ssic["521"]["seeds_with"] == 3 and ssic["521"]["ssic_title"] and ssic["521"]["lift"] > 1
@@ -141,21 +156,29 @@ def test_negative_icp_has_churn_themes(built):
 
 
 def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
-    tables = ["intermediate.int_current_seeds", "intermediate.int_seed_attributes", "marts.icp_patterns",
-              "marts.icp_suggestions", "marts.icp_negative_icp"]
+    tables = [
+        "intermediate.int_current_seeds",
+        "intermediate.int_seed_attributes",
+        "marts.icp_patterns",
+        "marts.icp_suggestions",
+        "marts.icp_negative_icp",
+    ]
 
     def snapshot(tenant):  # xmin changes when a row is deleted and re-inserted
-        return {t: sorted(r["x"] for r in rows(built, f"select xmin::text as x from {t} where tenant_id = %s",
-                                                 tenant)) for t in tables}
+        return {
+            t: sorted(r["x"] for r in rows(built, f"select xmin::text as x from {t} where tenant_id = %s", tenant))
+            for t in tables
+        }
 
     before_b = snapshot(B)
     before_a = snapshot(A)
     # Tenant A refines its intake: 3 best customers in 3 different SSIC groups -> no card stands out.
     with psycopg.connect(built) as conn:
         new_response = fixture.insert_tenant(
-            conn, A, fixture.catalog.VENDOR,
-            (fixture.catalog.BEST_CUSTOMERS[0], fixture.catalog.BEST_CUSTOMERS[3],
-             fixture.catalog.BEST_CUSTOMERS[6]),
+            conn,
+            A,
+            fixture.catalog.VENDOR,
+            (fixture.catalog.BEST_CUSTOMERS[0], fixture.catalog.BEST_CUSTOMERS[3], fixture.catalog.BEST_CUSTOMERS[6]),
             fixture.catalog.CHURNED_CUSTOMERS,
         )
     # The invocation a tenant partition uses: only tenant-scoped models, only tenant A.
@@ -171,8 +194,20 @@ def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
 def test_parse_needs_no_connection_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_PG_")}
     proc = subprocess.run(
-        [str(DBT), "parse", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
-         "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(DBT),
+            "parse",
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=DBT_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -32,40 +32,53 @@ def labels(evidence: list[dict], signal_key: str | None = None) -> set[str]:
     return {e["value"]["label"] for e in evidence if signal_key in (None, e["signal_key"])}
 
 
-@pytest.mark.parametrize(("url", "link_text", "expected"), [
-    ("https://acme.sg/", "", "home"),
-    ("https://acme.sg", "", "home"),
-    ("https://acme.sg/index.html", "", "home"),
-    ("https://acme.sg/about-us", "", "about"),
-    ("https://acme.sg/case-studies/lim-bros", "", "customers"),
-    ("https://acme.sg/our-clients", "", "customers"),
-    ("https://acme.sg/solutions/food-distribution", "", "industries"),
-    ("https://acme.sg/sectors", "", "industries"),
-    ("https://acme.sg/apps", "", "integrations"),
-    ("https://acme.sg/partners", "", "integrations"),
-    ("https://acme.sg/pricing", "", "pricing"),
-    ("https://acme.sg/company/careers", "", "careers"),
-    ("https://acme.sg/jobs.html", "", "careers"),
-    ("https://acme.sg/p/12", "Case studies", "customers"),
-    ("https://acme.sg/page?id=4", "Who we serve", "industries"),
-    ("https://acme.sg/blog/new-office", "Read more", "other"),
-    ("https://acme.sg/privacy", "", "other"),
-])
+@pytest.mark.parametrize(
+    ("url", "link_text", "expected"),
+    [
+        ("https://acme.sg/", "", "home"),
+        ("https://acme.sg", "", "home"),
+        ("https://acme.sg/index.html", "", "home"),
+        ("https://acme.sg/about-us", "", "about"),
+        ("https://acme.sg/case-studies/lim-bros", "", "customers"),
+        ("https://acme.sg/our-clients", "", "customers"),
+        ("https://acme.sg/solutions/food-distribution", "", "industries"),
+        ("https://acme.sg/sectors", "", "industries"),
+        ("https://acme.sg/apps", "", "integrations"),
+        ("https://acme.sg/partners", "", "integrations"),
+        ("https://acme.sg/pricing", "", "pricing"),
+        ("https://acme.sg/company/careers", "", "careers"),
+        ("https://acme.sg/jobs.html", "", "careers"),
+        ("https://acme.sg/p/12", "Case studies", "customers"),
+        ("https://acme.sg/page?id=4", "Who we serve", "industries"),
+        ("https://acme.sg/blog/new-office", "Read more", "other"),
+        ("https://acme.sg/privacy", "", "other"),
+    ],
+)
 def test_classify_page(url: str, link_text: str, expected: str) -> None:
     assert classify_page(url, link_text) == expected
 
 
 def test_technologies_from_assets_generator_cookies_and_headers() -> None:
-    html = page("<p>Shop</p>", head="""
+    html = page(
+        "<p>Shop</p>",
+        head="""
 <script async defer src="//js.hs-scripts.com/4471823.js"></script>
 <script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>
 <script src="https://js.stripe.com/v3/"></script>
 <meta name="generator" content="WordPress 6.5.2">
-<script>piAId='1032172';</script>""")
+<script>piAId='1032172';</script>""",
+    )
     headers = {"set-cookie": "_shopify_y=abc; path=/\n__cf_bm=1; path=/", "server": "cloudflare"}
     found = extract_technologies("https://acme.sg/", html, headers)
-    assert labels(found) == {"HubSpot", "Google Analytics", "Stripe", "WordPress", "Salesforce Pardot",
-                             "Shopify", "Cloudflare"}
+    assert labels(found) == {
+        "HubSpot",
+        "Google Analytics",
+        "Stripe",
+        "WordPress",
+        "Salesforce Pardot",
+        "Shopify",
+        "Cloudflare",
+    }
     by_label = {e["value"]["label"]: e for e in found}
     assert by_label["HubSpot"]["value"]["source"] == "asset"
     assert by_label["HubSpot"]["confidence"] > by_label["Shopify"]["confidence"]
@@ -90,12 +103,21 @@ def test_industries_from_industries_page_and_serve_sentences() -> None:
 <ul><li>Food distribution</li><li>Cold chain logistics</li><li>Contact us</li></ul>
 <h3>Freight forwarding</h3><p>We serve beverage wholesalers, ship chandlers and caterers.</p>""")
     found = extract_industries("https://acme.sg/industries", html)
-    assert labels(found) >= {"food distribution", "cold chain logistics", "freight forwarding",
-                             "beverage wholesalers", "ship chandlers", "caterers"}
+    assert labels(found) >= {
+        "food distribution",
+        "cold chain logistics",
+        "freight forwarding",
+        "beverage wholesalers",
+        "ship chandlers",
+        "caterers",
+    }
     assert "contact us" not in labels(found)
     # Elsewhere only the explicit sentence counts: list items on other pages are not industries.
     assert labels(extract_industries("https://acme.sg/about", html)) == {
-        "beverage wholesalers", "ship chandlers", "caterers"}
+        "beverage wholesalers",
+        "ship chandlers",
+        "caterers",
+    }
 
 
 def test_customers_from_case_study_headings_and_logos() -> None:
@@ -108,13 +130,16 @@ def test_customers_from_case_study_headings_and_logos() -> None:
     assert extract_customers("https://acme.sg/about", html) == []
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Sr. Ops Mgr", "Senior Operations Manager"),
-    ("HEAD OF OPERATIONS", "Head of Operations"),
-    ("vp of sales", "VP of Sales"),
-    ("Finance Mgr", "Finance Manager"),
-    ("co-founder & CEO", "Co-Founder & CEO"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Sr. Ops Mgr", "Senior Operations Manager"),
+        ("HEAD OF OPERATIONS", "Head of Operations"),
+        ("vp of sales", "VP of Sales"),
+        ("Finance Mgr", "Finance Manager"),
+        ("co-founder & CEO", "Co-Founder & CEO"),
+    ],
+)
 def test_normalise_title(raw: str, expected: str) -> None:
     assert normalise_title(raw) == expected
 
@@ -130,17 +155,23 @@ def test_buyer_titles_from_job_listings_and_talk_to_our() -> None:
 
 
 def test_headcount_from_json_ld_and_text() -> None:
-    json_ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
-               '{"@type": "Organization", "numberOfEmployees": {"@type": "QuantitativeValue", '
-               '"minValue": 51, "maxValue": 200}}]}</script>')
+    json_ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        '{"@type": "Organization", "numberOfEmployees": {"@type": "QuantitativeValue", '
+        '"minValue": 51, "maxValue": 200}}]}</script>'
+    )
     found = extract_headcount("https://acme.sg/about", page(json_ld))
     assert [e["value"] for e in found] == [{"label": "51-200", "min": 51, "max": 200}]
     assert found[0]["confidence"] == 0.9
 
-    text = extract_headcount("https://acme.sg/about", page(
-        "<p>We are a team of 40 based in Singapore.</p><p>Our group has 200+ employees.</p>"))
+    text = extract_headcount(
+        "https://acme.sg/about",
+        page("<p>We are a team of 40 based in Singapore.</p><p>Our group has 200+ employees.</p>"),
+    )
     assert {(e["value"]["label"], e["value"]["min"], e["value"]["max"]) for e in text} == {
-        ("40", 40, 40), ("200+", 200, None)}
+        ("40", 40, 40),
+        ("200+", 200, None),
+    }
     ranged = extract_headcount("https://acme.sg/about", page("<p>We have 50-100 employees.</p>"))
     assert [e["value"] for e in ranged] == [{"label": "50-100", "min": 50, "max": 100}]
 
@@ -148,20 +179,17 @@ def test_headcount_from_json_ld_and_text() -> None:
 def test_locations_postal_code_and_countries() -> None:
     found = extract_locations("https://acme.sg/", page("<p>Offices in Singapore and Malaysia.</p>"))
     by_label = {e["value"]["label"]: e["value"] for e in found}
-    assert by_label["Singapore 048616"] == {"label": "Singapore 048616", "country": "SG",
-                                            "postal_code": "048616"}
+    assert by_label["Singapore 048616"] == {"label": "Singapore 048616", "country": "SG", "postal_code": "048616"}
     assert by_label["Malaysia"] == {"label": "Malaysia", "country": "MY"}
     assert "Singapore" not in by_label  # the postal address already says SG
 
 
 def test_pricing_only_on_pricing_pages() -> None:
-    html = page("<h1>Pricing</h1><p>From SGD 890 per month, billed annually.</p>"
-                "<p>Pro: S$45 / user / month</p>")
+    html = page("<h1>Pricing</h1><p>From SGD 890 per month, billed annually.</p><p>Pro: S$45 / user / month</p>")
     found = extract_pricing("https://acme.sg/pricing", html)
     assert [e["value"] for e in found] == [
         {"label": "From SGD 890 per month", "amount": 890.0, "currency": "SGD", "period": "month"},
-        {"label": "S$45 / user / month", "amount": 45.0, "currency": "SGD", "period": "month",
-         "per": "user"},
+        {"label": "S$45 / user / month", "amount": 45.0, "currency": "SGD", "period": "month", "per": "user"},
     ]
     assert extract_pricing("https://acme.sg/", html) == []
 
@@ -182,10 +210,15 @@ def test_scrub_emails() -> None:
 
 
 def test_pipeline_scrubs_every_field_of_an_item() -> None:
-    item = EvidenceItem(company_key="acme", signal_key="buyer_title",
-                        value={"label": "Head of Operations (jane.lim@acme.sg)"},
-                        url="https://acme.sg/careers", page_type="careers", confidence=0.8,
-                        snippet="Apply to jane.lim@acme.sg " + "x" * 300)
+    item = EvidenceItem(
+        company_key="acme",
+        signal_key="buyer_title",
+        value={"label": "Head of Operations (jane.lim@acme.sg)"},
+        url="https://acme.sg/careers",
+        page_type="careers",
+        confidence=0.8,
+        snippet="Apply to jane.lim@acme.sg " + "x" * 300,
+    )
     scrubbed = PiiScrubPipeline().process_item(item)
     assert scrubbed.value == {"label": "Head of Operations ()"}
     assert "@" not in scrubbed.snippet and len(scrubbed.snippet) == 200

@@ -30,8 +30,18 @@ def test_normalise_domain(website: str, domain: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "website", ["", "http://", "ftp://example.com", "https://exa mple.com", "localhost", "https://10.0.0.1",
-                "https://-bad-.com", "mailto:sales@example.com", "https://example.com:99999"]
+    "website",
+    [
+        "",
+        "http://",
+        "ftp://example.com",
+        "https://exa mple.com",
+        "localhost",
+        "https://10.0.0.1",
+        "https://-bad-.com",
+        "mailto:sales@example.com",
+        "https://example.com:99999",
+    ],
 )
 def test_normalise_domain_rejects(website: str) -> None:
     with pytest.raises(ValueError):
@@ -78,14 +88,23 @@ INVALID_INTAKES = {
     "wrong_type_list": (_with(best_customers={"name": "x"}), "best_customers: Input should be a valid list"),
     "wrong_type_number": (_with(deal={"acv_usd": "twelve thousand"}), "deal.acv_usd"),
     "wrong_type_name": (_with(best_customers=_best(name=42)), "best_customers.1.name: Input should be a valid string"),
-    "over_long_name": (_with(best_customers=_best(name="x" * 201)), "best_customers.1.name: String should have at most 200"),
-    "over_long_reason": (
-        _with(lost_or_churned=[{"name": "A", "reason": "r" * 2001}]), "lost_or_churned.0.reason: String should have at most 2000"
+    "over_long_name": (
+        _with(best_customers=_best(name="x" * 201)),
+        "best_customers.1.name: String should have at most 200",
     ),
-    "too_many_seeds": (_with(best_customers=[{"name": f"C{i}", "website": f"c{i}.com"} for i in range(16)]),
-                       "best_customers: List should have at most 15"),
+    "over_long_reason": (
+        _with(lost_or_churned=[{"name": "A", "reason": "r" * 2001}]),
+        "lost_or_churned.0.reason: String should have at most 2000",
+    ),
+    "too_many_seeds": (
+        _with(best_customers=[{"name": f"C{i}", "website": f"c{i}.com"} for i in range(16)]),
+        "best_customers: List should have at most 15",
+    ),
     "unknown_field": (_with(favourite_colour="blue"), "favourite_colour: Extra inputs are not permitted"),
-    "lost_without_reason": (_with(lost_or_churned=[{"name": "A", "website": "a.com"}]), "lost_or_churned.0.reason: Field required"),
+    "lost_without_reason": (
+        _with(lost_or_churned=[{"name": "A", "website": "a.com"}]),
+        "lost_or_churned.0.reason: Field required",
+    ),
     "bad_employee_band": (_with(employee_band="lots"), "employee_band"),
 }
 
@@ -145,9 +164,11 @@ def test_valid_intake_writes_response_and_seeds(
             "select website_domain, submitted_by, answers from icp.icp_intake_responses where response_id = %s",
             (response_id,),
         ).fetchone()
-        kinds = dict(conn.execute(
-            "select kind, count(*) from icp.customer_seeds where response_id = %s group by kind", (response_id,)
-        ).fetchall())
+        kinds = dict(
+            conn.execute(
+                "select kind, count(*) from icp.customer_seeds where response_id = %s group by kind", (response_id,)
+            ).fetchall()
+        )
         seed_domain = conn.execute(
             "select domain from icp.customer_seeds where response_id = %s and name = 'Saffron Table'", (response_id,)
         ).fetchone()[0]

@@ -132,9 +132,17 @@ def test_a_shared_common_word_is_not_a_match(matcher):
 @pytest.mark.parametrize(
     ("name", "domain"),
     [
-        ("Lim Bros", None), ("Pioneer", None), ("Dragon", None), ("Trading", None), ("Kallang", None),
-        ("Evergreen Kallang", None), ("Red Dot", "reddot.sg"), ("Harbour", "harbourline.sg"),
-        ("Straits", "straits.com"), ("Seafood", None), ("Ang", None),
+        ("Lim Bros", None),
+        ("Pioneer", None),
+        ("Dragon", None),
+        ("Trading", None),
+        ("Kallang", None),
+        ("Evergreen Kallang", None),
+        ("Red Dot", "reddot.sg"),
+        ("Harbour", "harbourline.sg"),
+        ("Straits", "straits.com"),
+        ("Seafood", None),
+        ("Ang", None),
     ],
 )
 def test_never_a_match_under_the_threshold(matcher, name, domain):
@@ -147,10 +155,13 @@ def test_never_a_match_under_the_threshold(matcher, name, domain):
 def test_preferring_live_never_hides_a_match_above_the_threshold():
     # The live reordered name (0.99) ranks first but is under the threshold; the struck-off
     # exact name is above it and must still be returned.
-    matcher = Matcher([
-        RegistryEntity("1", "NORTHWIND SUPPLY PTE LTD", STRUCK),
-        RegistryEntity("2", "SUPPLY NORTHWIND PTE LTD", LIVE),
-    ], threshold=0.995)
+    matcher = Matcher(
+        [
+            RegistryEntity("1", "NORTHWIND SUPPLY PTE LTD", STRUCK),
+            RegistryEntity("2", "SUPPLY NORTHWIND PTE LTD", LIVE),
+        ],
+        threshold=0.995,
+    )
     result = matcher.match("Northwind Supply")
     assert [c["uen"] for c in result.candidates] == ["2", "1"]
     assert (result.uen, result.status, result.score) == ("1", "matched", 1.0)
@@ -175,9 +186,11 @@ def test_builds_and_answers_quickly():
 
 
 def test_identical_name_beats_a_close_sibling() -> None:
-    matcher = Matcher([
-        RegistryEntity("199807456D", "ANG SEAFOOD TRADING PTE. LTD.", "Live Company"),
-        RegistryEntity("199690836W", "ANG SEAFOOD TRADING GROUP PTE. LTD.", "Live Company"),
-    ])
+    matcher = Matcher(
+        [
+            RegistryEntity("199807456D", "ANG SEAFOOD TRADING PTE. LTD.", "Live Company"),
+            RegistryEntity("199690836W", "ANG SEAFOOD TRADING GROUP PTE. LTD.", "Live Company"),
+        ]
+    )
     result = matcher.match("Ang Seafood Trading", "angseafood.com.sg")
     assert (result.status, result.uen, result.method) == ("matched", "199807456D", "exact")

@@ -33,7 +33,9 @@ def test_normalise_name(raw, expected):
     assert normalise_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "...", "&", "Pte. Ltd.", "PRIVATE LIMITED", "Sdn. Bhd.", "(S) Pte Ltd", "中文"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "...", "&", "Pte. Ltd.", "PRIVATE LIMITED", "Sdn. Bhd.", "(S) Pte Ltd", "中文"]
+)
 def test_names_with_nothing_identifying_normalise_to_empty(raw):
     assert normalise_name(raw) == ""
 

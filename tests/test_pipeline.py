@@ -20,8 +20,15 @@ from icp_assets.synthetic_registry import generate_acra_csvs
 pytestmark = pytest.mark.slow
 
 STAGE_TABLES = [
-    "icp.companies", "icp.seed_matches", "icp.crawl_pages", "icp.crawl_outcomes", "icp.icp_evidence",
-    "intermediate.int_seed_attributes", "marts.icp_patterns", "marts.icp_suggestions", "marts.icp_negative_icp",
+    "icp.companies",
+    "icp.seed_matches",
+    "icp.crawl_pages",
+    "icp.crawl_outcomes",
+    "icp.icp_evidence",
+    "intermediate.int_seed_attributes",
+    "marts.icp_patterns",
+    "marts.icp_suggestions",
+    "marts.icp_negative_icp",
     "icp.icp_suggestions",
 ]
 
@@ -59,12 +66,15 @@ def test_partition_run_fills_every_stage(demo_run: dict) -> None:
 
 def test_seeds_match_the_registry(demo_run: dict) -> None:
     with psycopg.connect(demo_run["url"]) as conn:
-        statuses = dict(conn.execute(
-            "select status, count(*) from icp.seed_matches where tenant_id = %s group by status", (DEMO_TENANT,)
-        ).fetchall())
+        statuses = dict(
+            conn.execute(
+                "select status, count(*) from icp.seed_matches where tenant_id = %s group by status", (DEMO_TENANT,)
+            ).fetchall()
+        )
         ssic = conn.execute(
             "select e.value ->> 'code' from icp.icp_evidence e join icp.companies c using (company_id)"
-            " where e.tenant_id = %s and e.signal_key = 'ssic' and c.domain = 'harbourline.sg'", (DEMO_TENANT,)
+            " where e.tenant_id = %s and e.signal_key = 'ssic' and c.domain = 'harbourline.sg'",
+            (DEMO_TENANT,),
         ).fetchone()
     assert statuses.get("matched", 0) >= 0.8 * 11
     assert ssic == ("52101",)
@@ -72,11 +82,14 @@ def test_seeds_match_the_registry(demo_run: dict) -> None:
 
 def test_crawl_found_planted_evidence(demo_run: dict) -> None:
     with psycopg.connect(demo_run["url"]) as conn:
-        integrations = {r[0] for r in conn.execute(
-            "select e.value ->> 'label' from icp.icp_evidence e join icp.companies c using (company_id)"
-            " where e.tenant_id = %s and e.signal_key = 'integration' and c.domain = 'kallangcoldchain.com'",
-            (DEMO_TENANT,),
-        )}
+        integrations = {
+            r[0]
+            for r in conn.execute(
+                "select e.value ->> 'label' from icp.icp_evidence e join icp.companies c using (company_id)"
+                " where e.tenant_id = %s and e.signal_key = 'integration' and c.domain = 'kallangcoldchain.com'",
+                (DEMO_TENANT,),
+            )
+        }
         emails = conn.execute(
             "select count(*) from icp.icp_evidence where snippet ~ '[A-Za-z0-9._+-]@' or value::text ~ '[A-Za-z0-9._+-]@'"
         ).fetchone()[0]
@@ -84,7 +97,9 @@ def test_crawl_found_planted_evidence(demo_run: dict) -> None:
     assert emails == 0
 
 
-def test_cards_carry_ssic_integrations_champions_and_evidence(demo_run: dict, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cards_carry_ssic_integrations_champions_and_evidence(
+    demo_run: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["suggestions", "--tenant", DEMO_TENANT, "--format", "json"]) == 0
     cards = json.loads(capsys.readouterr().out)
     assert len(cards) >= 3
@@ -114,14 +129,20 @@ def test_table_output_and_accept(demo_run: dict, capsys: pytest.CaptureFixture[s
     assert main(["accept", "--tenant", DEMO_TENANT, "--suggestion", suggestion_id, "--by", "lead"]) == 0
     assert main(["accept", "--tenant", DEMO_TENANT, "--suggestion", "no-such-card"]) == 2
     with psycopg.connect(demo_run["url"]) as conn:
-        assert conn.execute("select count(*) from icp.icp_rules where suggestion_id = %s", (suggestion_id,)).fetchone()[0] == 1
+        assert (
+            conn.execute("select count(*) from icp.icp_rules where suggestion_id = %s", (suggestion_id,)).fetchone()[0]
+            == 1
+        )
         assert conn.execute("select count(*) from icp.audit_log where action = 'accept_suggestion'").fetchone()[0] == 1
 
 
 def test_tenant_run_orders_dbt_after_crawl(demo_run: dict) -> None:
     """The dbt step must see the crawl's evidence: cards carry crawled integrations."""
     with psycopg.connect(demo_run["url"]) as conn:
-        namespaces = {r[0] for r in conn.execute(
-            "select distinct namespace from intermediate.int_seed_attributes where tenant_id = %s", (DEMO_TENANT,)
-        )}
+        namespaces = {
+            r[0]
+            for r in conn.execute(
+                "select distinct namespace from intermediate.int_seed_attributes where tenant_id = %s", (DEMO_TENANT,)
+            )
+        }
     assert {"ssic5", "integration", "buyer_title", "size_band"} <= namespaces

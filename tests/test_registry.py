@@ -49,8 +49,18 @@ def scalar(url, query, *params):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("46302", "46302"), ("1111", "01111"), ("1111.0", "01111"), (" 62011 ", "62011"), ("na", None),
-     ("NA", None), ("", None), ("463021", None), ("4630A", None), (None, None)],
+    [
+        ("46302", "46302"),
+        ("1111", "01111"),
+        ("1111.0", "01111"),
+        (" 62011 ", "62011"),
+        ("na", None),
+        ("NA", None),
+        ("", None),
+        ("463021", None),
+        ("4630A", None),
+        (None, None),
+    ],
 )
 def test_clean_ssic(raw, expected):
     assert clean_ssic(raw) == expected
@@ -66,8 +76,16 @@ def test_clean_postal_code(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2003-03-11", "2003-03-11"), ("11/03/2003", "2003-03-11"), ("20030311", "2003-03-11"),
-     ("2003-03-11T00:00:00", "2003-03-11"), ("2003-02-30", None), ("na", None), ("soon", None), ("", None)],
+    [
+        ("2003-03-11", "2003-03-11"),
+        ("11/03/2003", "2003-03-11"),
+        ("20030311", "2003-03-11"),
+        ("2003-03-11T00:00:00", "2003-03-11"),
+        ("2003-02-30", None),
+        ("na", None),
+        ("soon", None),
+        ("", None),
+    ],
 )
 def test_parse_date(raw, expected):
     parsed = parse_date(raw)
@@ -95,19 +113,27 @@ def test_load_generated_registry(tmp_path, clean_url):
     assert scalar(clean_url, "select count(*) from registry.acra_entities") == total
 
     # Leading zeros survive: SSIC codes are 5-character text, postal codes 6 digits.
-    brightpath = "select primary_ssic_code, postal_code, entity_status_description from registry.acra_entities where uen = %s"
+    brightpath = (
+        "select primary_ssic_code, postal_code, entity_status_description from registry.acra_entities where uen = %s"
+    )
     with psycopg.connect(clean_url) as conn:
         assert conn.execute(brightpath, ("T17LL0456A",)).fetchone() == ("70201", "048623", "Live Company")
-        assert conn.execute(
-            "select count(*) from registry.acra_entities where postal_code like '0%%'"
-        ).fetchone()[0] > 0
-        assert conn.execute(
-            "select count(*) from registry.acra_entities where primary_ssic_code !~ '^[0-9]{5}$'"
-        ).fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) from registry.acra_entities where postal_code like '0%%'").fetchone()[0] > 0
+        )
+        assert (
+            conn.execute(
+                "select count(*) from registry.acra_entities where primary_ssic_code !~ '^[0-9]{5}$'"
+            ).fetchone()[0]
+            == 0
+        )
         # "na" placeholders are nulls, never the text 'na'.
-        assert conn.execute(
-            "select count(*) from registry.acra_entities where building_name = 'na' or level_no = 'na'"
-        ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "select count(*) from registry.acra_entities where building_name = 'na' or level_no = 'na'"
+            ).fetchone()[0]
+            == 0
+        )
         assert conn.execute("select count(*) from registry.acra_entities where building_name is null").fetchone()[0] > 0
         former = conn.execute(
             "select former_entity_name1 from registry.acra_entities where uen = '199807456D'"
@@ -127,13 +153,25 @@ def test_load_generated_registry(tmp_path, clean_url):
 
 
 def test_reload_replaces_changed_rows_only(tmp_path, clean_url):
-    header = ["UEN", "Entity_Name", "entity_status_description", "primary_ssic_code", "postal_code",
-              "registration_incorporation_date", "no_of_officers", "some_new_column"]
-    first = write_csv(tmp_path / "a.csv", header, [
-        ["201500001A", "ALPHA PTE. LTD.", "Live Company", "1111", "18956", "2015-01-02", "3", "x"],
-        ["201500002B", "BETA PTE. LTD.", "Live Company", "na", "na", "not a date", "na", "y"],
-        ["", "NO UEN PTE. LTD.", "Live Company", "46302", "018956", "2015-01-02", "1", "z"],
-    ])
+    header = [
+        "UEN",
+        "Entity_Name",
+        "entity_status_description",
+        "primary_ssic_code",
+        "postal_code",
+        "registration_incorporation_date",
+        "no_of_officers",
+        "some_new_column",
+    ]
+    first = write_csv(
+        tmp_path / "a.csv",
+        header,
+        [
+            ["201500001A", "ALPHA PTE. LTD.", "Live Company", "1111", "18956", "2015-01-02", "3", "x"],
+            ["201500002B", "BETA PTE. LTD.", "Live Company", "na", "na", "not a date", "na", "y"],
+            ["", "NO UEN PTE. LTD.", "Live Company", "46302", "018956", "2015-01-02", "1", "z"],
+        ],
+    )
     stats = load_acra_csvs(clean_url, [first])
     assert stats == LoadStats(rows_read=3, inserted=2, updated=0, unchanged=0, skipped=1)
     with psycopg.connect(clean_url) as conn:
@@ -147,12 +185,16 @@ def test_reload_replaces_changed_rows_only(tmp_path, clean_url):
             " from registry.acra_entities where uen = '201500002B'"
         ).fetchone() == (None, None, None, None)
 
-    second = write_csv(tmp_path / "b.csv", header[:5], [
-        ["201500001A", "ALPHA PTE. LTD.", "Struck Off", "1111", "18956"],  # status changed
-        ["201500002B", "BETA PTE. LTD.", "Live Company", "na", "na"],  # same as before
-        ["201500003C", "GAMMA PTE. LTD.", "Live Company", "62011", "629587"],
-        ["201500003C", "GAMMA HOLDINGS PTE. LTD.", "Live Company", "62011", "629587"],  # last one wins
-    ])
+    second = write_csv(
+        tmp_path / "b.csv",
+        header[:5],
+        [
+            ["201500001A", "ALPHA PTE. LTD.", "Struck Off", "1111", "18956"],  # status changed
+            ["201500002B", "BETA PTE. LTD.", "Live Company", "na", "na"],  # same as before
+            ["201500003C", "GAMMA PTE. LTD.", "Live Company", "62011", "629587"],
+            ["201500003C", "GAMMA HOLDINGS PTE. LTD.", "Live Company", "62011", "629587"],  # last one wins
+        ],
+    )
     stats = load_acra_csvs(clean_url, [second])
     # ALPHA also loses its date and officers (absent from this release), so it is one update.
     assert stats == LoadStats(rows_read=4, inserted=1, updated=1, unchanged=1, skipped=0)
@@ -160,15 +202,16 @@ def test_reload_replaces_changed_rows_only(tmp_path, clean_url):
         assert conn.execute(
             "select entity_status_description from registry.acra_entities where uen = '201500001A'"
         ).fetchone() == ("Struck Off",)
-        assert conn.execute(
-            "select entity_name from registry.acra_entities where uen = '201500003C'"
-        ).fetchone() == ("GAMMA HOLDINGS PTE. LTD.",)
+        assert conn.execute("select entity_name from registry.acra_entities where uen = '201500003C'").fetchone() == (
+            "GAMMA HOLDINGS PTE. LTD.",
+        )
 
 
 def test_acra_columns_match_the_table(url):
     with psycopg.connect(url) as conn:
         columns = [
-            r[0] for r in conn.execute(
+            r[0]
+            for r in conn.execute(
                 "select column_name from information_schema.columns"
                 " where table_schema = 'registry' and table_name = 'acra_entities' order by ordinal_position"
             )
@@ -217,19 +260,23 @@ def write_ssic_workbook(path: Path, header: tuple, rows: list[tuple]) -> Path:
 
 
 def test_load_ssic_structure_from_small_workbook(tmp_path, clean_url):
-    path = write_ssic_workbook(tmp_path / "structure.xlsx", ("SSIC 2020", "SSIC 2020 Title"), [
-        ("A", "AGRICULTURE AND FISHING"),
-        ("01", "AGRICULTURE AND RELATED SERVICE ACTIVITIES"),
-        ("011", "GROWING OF CROPS"),
-        (111, "Growing of Food Crops (Non-Hydroponics)"),  # a number that lost its zero
-        ("01111", "Growing of leafy and fruit vegetables"),
-        ("G", "WHOLESALE AND RETAIL TRADE"),
-        ("46", "WHOLESALE TRADE"),
-        (463, "WHOLESALE OF FOOD, BEVERAGES AND TOBACCO"),
-        ("4630", "Wholesale of Food, Beverages and Tobacco"),
-        (46302, "Wholesale of livestock, meat, poultry, eggs and seafood"),
-        (None, None),
-    ])
+    path = write_ssic_workbook(
+        tmp_path / "structure.xlsx",
+        ("SSIC 2020", "SSIC 2020 Title"),
+        [
+            ("A", "AGRICULTURE AND FISHING"),
+            ("01", "AGRICULTURE AND RELATED SERVICE ACTIVITIES"),
+            ("011", "GROWING OF CROPS"),
+            (111, "Growing of Food Crops (Non-Hydroponics)"),  # a number that lost its zero
+            ("01111", "Growing of leafy and fruit vegetables"),
+            ("G", "WHOLESALE AND RETAIL TRADE"),
+            ("46", "WHOLESALE TRADE"),
+            (463, "WHOLESALE OF FOOD, BEVERAGES AND TOBACCO"),
+            ("4630", "Wholesale of Food, Beverages and Tobacco"),
+            (46302, "Wholesale of livestock, meat, poultry, eggs and seafood"),
+            (None, None),
+        ],
+    )
     assert load_ssic_structure(clean_url, path) == 10
     assert load_ssic_structure(clean_url, path) == 10  # idempotent
     with psycopg.connect(clean_url) as conn:
@@ -248,14 +295,22 @@ def test_load_ssic_index_from_small_workbook(tmp_path, clean_url):
     path = write_ssic_workbook(
         tmp_path / "index.xlsx",
         ("SSIC 2020", "SSIC 2020 Alphabetical Index Description", "Skills Framework Identifier"),
-        [("01111", "Tomato growing", None), (1111, "Spinach  growing ", "X1"), ("46302", "Seafood wholesale", None),
-         ("46302", "Seafood wholesale", None), ("bad", "Ignored", None), ("46303", None, None)],
+        [
+            ("01111", "Tomato growing", None),
+            (1111, "Spinach  growing ", "X1"),
+            ("46302", "Seafood wholesale", None),
+            ("46302", "Seafood wholesale", None),
+            ("bad", "Ignored", None),
+            ("46303", None, None),
+        ],
     )
     assert load_ssic_index(clean_url, path) == 3
     assert load_ssic_index(clean_url, path) == 3
     with psycopg.connect(clean_url) as conn:
         assert sorted(conn.execute("select code, phrase from registry.ssic_index").fetchall()) == [
-            ("01111", "Spinach growing"), ("01111", "Tomato growing"), ("46302", "Seafood wholesale"),
+            ("01111", "Spinach growing"),
+            ("01111", "Tomato growing"),
+            ("46302", "Seafood wholesale"),
         ]
 
 
@@ -263,7 +318,10 @@ def test_load_demo_ssic(clean_url):
     load_demo_ssic(clean_url)
     load_demo_ssic(clean_url)
     with psycopg.connect(clean_url) as conn:
-        rows = {r[0]: r[1:] for r in conn.execute("select code, level, title, parent_code, section from registry.ssic_codes")}
+        rows = {
+            r[0]: r[1:]
+            for r in conn.execute("select code, level, title, parent_code, section from registry.ssic_codes")
+        }
         orphans = conn.execute(
             "select count(*) from registry.ssic_codes c where parent_code is not null"
             " and not exists (select 1 from registry.ssic_codes p where p.code = c.parent_code)"
@@ -288,11 +346,13 @@ def test_load_official_ssic_files(clean_url):
         # The official titles agree with the demo's built-in ones and its parent table.
         for code, title in {**DEMO_SSIC_TITLES, **DEMO_SSIC_PARENT_TITLES}.items():
             assert conn.execute("select title from registry.ssic_codes where code = %s", (code,)).fetchone() == (title,)
-        assert conn.execute(
-            "select count(*) from registry.ssic_index where code = '01111'"
-        ).fetchone()[0] >= 5
-        before = conn.execute("select md5(string_agg(row(c.*)::text, ',' order by code)) from registry.ssic_codes c").fetchone()
+        assert conn.execute("select count(*) from registry.ssic_index where code = '01111'").fetchone()[0] >= 5
+        before = conn.execute(
+            "select md5(string_agg(row(c.*)::text, ',' order by code)) from registry.ssic_codes c"
+        ).fetchone()
     load_demo_ssic(clean_url)  # the built-in rows agree with the official file, levels and parents included
     with psycopg.connect(clean_url) as conn:
-        after = conn.execute("select md5(string_agg(row(c.*)::text, ',' order by code)) from registry.ssic_codes c").fetchone()
+        after = conn.execute(
+            "select md5(string_agg(row(c.*)::text, ',' order by code)) from registry.ssic_codes c"
+        ).fetchone()
     assert before == after

@@ -58,7 +58,7 @@ def run_demo() -> int:
     with connect(url) as conn:
         cards = latest_cards(conn, DEMO_TENANT)
     print(format_cards(DEMO_TENANT, cards))
-    print(f"\nDagster run history is in PostgreSQL; `make ui` shows it. Analysts: psql \"{url}\"")
+    print(f'\nDagster run history is in PostgreSQL; `make ui` shows it. Analysts: psql "{url}"')
     return 0 if len(cards) >= 3 else 1
 
 
@@ -67,7 +67,9 @@ def load_demo_registry(instance: DagsterInstance) -> None:
     from icp_assets.definitions import defs
 
     acra_dir = RegistryFilesResource().acra_folder()
-    files = generate_acra_csvs(acra_dir, entities=DEMO_REGISTRY_ENTITIES, seed=DEMO_REGISTRY_SEED, extra=all_companies())
+    files = generate_acra_csvs(
+        acra_dir, entities=DEMO_REGISTRY_ENTITIES, seed=DEMO_REGISTRY_SEED, extra=all_companies()
+    )
     log.info("wrote a synthetic registry of %s entities in %d files", f"{DEMO_REGISTRY_ENTITIES:,}", len(files))
     with contextlib.redirect_stdout(sys.stderr):  # dbt's progress lines are progress, not output
         result = defs.resolve_job_def("registry_refresh").execute_in_process(

@@ -21,13 +21,13 @@ HTML = "text/html; charset=utf-8"
 TECHNOLOGY_TAGS = {
     "HubSpot": '<script id="hs-script-loader" async defer src="//js.hs-scripts.com/4471823.js"></script>',
     "Google Analytics": '<script async src="https://www.googletagmanager.com/gtag/js?id=G-7QX2L9K1"></script>\n'
-                        "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
-                        "gtag('js',new Date());gtag('config','G-7QX2L9K1');</script>",
+    "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
+    "gtag('js',new Date());gtag('config','G-7QX2L9K1');</script>",
     "Intercom": '<script async src="https://widget.intercom.io/widget/k3v9q2xa"></script>',
     "WooCommerce": '<meta name="generator" content="WooCommerce 8.9.1">\n'
-                   '<link rel="stylesheet" href="/wp-content/plugins/woocommerce/assets/css/woocommerce.css">',
+    '<link rel="stylesheet" href="/wp-content/plugins/woocommerce/assets/css/woocommerce.css">',
     "Salesforce Pardot": "<script>piAId='1032172';piCId='';</script>\n"
-                         '<script async src="https://pi.pardot.com/pd.js"></script>',
+    '<script async src="https://pi.pardot.com/pd.js"></script>',
     "Shopify": '<script src="https://cdn.shopify.com/s/trekkie.storefront.min.js"></script>',
     "Stripe": '<script src="https://js.stripe.com/v3/"></script>',
     "Segment": '<script src="https://cdn.segment.com/analytics.js/v1/wk3/analytics.min.js"></script>',
@@ -90,12 +90,17 @@ def build_site(company: DemoCompany) -> Site:
     nav += [("/careers", "Careers"), ("/blog", "Blog")]
     industries = company.industries or ("business services",)
     champion = escape(company.job_titles[0]) if company.job_titles else "team"
-    organization_json_ld = json.dumps({
-        "@context": "https://schema.org", "@type": "Organization", "name": company.legal_name,
-        "url": f"https://{company.domain}/", "foundingDate": company.incorporated,
-        "numberOfEmployees": {"@type": "QuantitativeValue", "value": company.headcount},
-        "address": {"@type": "PostalAddress", "addressCountry": "SG", "postalCode": company.postal_code},
-    })
+    organization_json_ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "Organization",
+            "name": company.legal_name,
+            "url": f"https://{company.domain}/",
+            "foundingDate": company.incorporated,
+            "numberOfEmployees": {"@type": "QuantitativeValue", "value": company.headcount},
+            "address": {"@type": "PostalAddress", "addressCountry": "SG", "postalCode": company.postal_code},
+        }
+    )
 
     pages: dict[str, str] = {
         "/": f"""<section class="hero">
@@ -107,25 +112,30 @@ def build_site(company: DemoCompany) -> Site:
 <p>{name} was founded in {company.incorporated[:4]}. Today we are a team of {company.headcount}
 people working from our Singapore office, serving customers across Singapore and Malaysia.</p>
 <script type="application/ld+json">{organization_json_ld}</script>""",
-        "/industries": "<h1>Industries we serve</h1>\n<ul class=\"industries\">\n"
+        "/industries": '<h1>Industries we serve</h1>\n<ul class="industries">\n'
         + "\n".join(f"<li>{escape(i.capitalize())}</li>" for i in industries)
         + "\n</ul>\n<p>Each industry gets a team that knows its suppliers and seasons.</p>",
         "/integrations": f"""<h1>Integrations</h1>
 <p>{name} works with {escape(", ".join(company.integrations) or "your existing tools")}.</p>
 """
-        + "\n".join(f'<div class="card"><h3>{escape(i)}</h3><p>Orders and invoices stay in sync with '
-                    f"{escape(i)} automatically.</p></div>" for i in company.integrations),
+        + "\n".join(
+            f'<div class="card"><h3>{escape(i)}</h3><p>Orders and invoices stay in sync with '
+            f"{escape(i)} automatically.</p></div>"
+            for i in company.integrations
+        ),
         "/careers": f"""<h1>Careers at {name}</h1>
 <h2>Open positions</h2>
 <ul class="jobs">
 """
-        + "\n".join(f'<li><a href="/careers#role-{n}">{escape(_listing_title(t, n))}</a> - Singapore (Full-time)</li>'
-                    for n, t in enumerate(company.job_titles))
+        + "\n".join(
+            f'<li><a href="/careers#role-{n}">{escape(_listing_title(t, n))}</a> - Singapore (Full-time)</li>'
+            for n, t in enumerate(company.job_titles)
+        )
         + "\n</ul>\n<p>Send your CV to our hiring team.</p>",
         "/blog": "<h1>News</h1><article><h2>We moved to a bigger office</h2>"
-                 "<p>More space for the team and our customers.</p></article>",
+        "<p>More space for the team and our customers.</p></article>",
         "/privacy": "<h1>Privacy policy</h1><p>We keep only the data we need.</p>",
-        "/admin/": "<h1>Staff login</h1><form><input name=\"user\"></form>",
+        "/admin/": '<h1>Staff login</h1><form><input name="user"></form>',
     }
     if company.customers:
         pages["/case-studies"] = "<h1>Customer stories</h1>\n" + "\n".join(
@@ -134,20 +144,24 @@ people working from our Singapore office, serving customers across Singapore and
             for n, c in enumerate(company.customers)
         )
     if company.pricing:
-        pages["/pricing"] = (f"<h1>Pricing</h1>\n<p>{escape(company.pricing)}.</p>\n"
-                             "<p>Every plan includes onboarding and local support.</p>")
+        pages["/pricing"] = (
+            f"<h1>Pricing</h1>\n<p>{escape(company.pricing)}.</p>\n"
+            "<p>Every plan includes onboarding and local support.</p>"
+        )
 
-    site: Site = {path: (HTML, _page(company, _page_title(path, company), body, nav))
-                  for path, body in pages.items()}
-    site["/robots.txt"] = ("text/plain", (
-        f"User-agent: *\nDisallow: /admin\n\nSitemap: https://{company.domain}/sitemap.xml\n"
-    ).encode())
-    urls = "\n".join(f"<url><loc>https://{company.domain}{p}</loc></url>"
-                     for p in pages if p != "/admin/")
-    site["/sitemap.xml"] = ("application/xml", (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}\n</urlset>\n'
-    ).encode())
+    site: Site = {path: (HTML, _page(company, _page_title(path, company), body, nav)) for path, body in pages.items()}
+    site["/robots.txt"] = (
+        "text/plain",
+        (f"User-agent: *\nDisallow: /admin\n\nSitemap: https://{company.domain}/sitemap.xml\n").encode(),
+    )
+    urls = "\n".join(f"<url><loc>https://{company.domain}{p}</loc></url>" for p in pages if p != "/admin/")
+    site["/sitemap.xml"] = (
+        "application/xml",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}\n</urlset>\n'
+        ).encode(),
+    )
     return site
 
 

@@ -28,8 +28,15 @@ from scrapers.extractors import classify_page, extract_evidence
 from scrapers.items import EvidenceItem, OutcomeItem, PageItem
 
 # Higher priority is fetched earlier, so the most telling pages make it under the page cap.
-PAGE_TYPE_PRIORITY = {"home": 70, "customers": 60, "integrations": 50, "industries": 40,
-                      "careers": 30, "about": 20, "pricing": 10}
+PAGE_TYPE_PRIORITY = {
+    "home": 70,
+    "customers": 60,
+    "integrations": 50,
+    "industries": 40,
+    "careers": 30,
+    "about": 20,
+    "pricing": 10,
+}
 
 
 def bare_host(url: str) -> str:
@@ -58,9 +65,13 @@ class SiteCrawl:
 
     def outcome(self, min_useful_pages: int) -> OutcomeItem:
         return OutcomeItem(
-            company_key=self.company_key, site_url=self.site_url, pages_fetched=self.pages_fetched,
-            robots_refused=self.robots_refused, http_errors=self.http_errors,
-            timeouts=self.timeouts, reduced_evidence=self.pages_fetched < min_useful_pages,
+            company_key=self.company_key,
+            site_url=self.site_url,
+            pages_fetched=self.pages_fetched,
+            robots_refused=self.robots_refused,
+            http_errors=self.http_errors,
+            timeouts=self.timeouts,
+            reduced_evidence=self.pages_fetched < min_useful_pages,
         )
 
 
@@ -99,7 +110,9 @@ class SitesSpider(scrapy.Spider):
     def page_request(self, site: SiteCrawl, url: str, page_type: str) -> scrapy.Request:
         site.requested.add(page_key(url))
         return scrapy.Request(
-            url, callback=self.parse_page, errback=self.on_error,
+            url,
+            callback=self.parse_page,
+            errback=self.on_error,
             priority=PAGE_TYPE_PRIORITY.get(page_type, 0),
             meta={"company_key": site.company_key, "page_type": page_type},
         )
@@ -111,14 +124,19 @@ class SitesSpider(scrapy.Spider):
         is_html = isinstance(response, TextResponse)
         title = (response.css("title::text").get() or "").strip() if is_html else ""
         yield PageItem(
-            company_key=site.company_key, url=response.url, page_type=page_type,
-            http_status=response.status, title=title or None,
+            company_key=site.company_key,
+            url=response.url,
+            page_type=page_type,
+            http_status=response.status,
+            title=title or None,
             content_hash=hashlib.sha256(response.body).hexdigest(),
         )
         if not is_html:
             return
-        headers = {k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
-                   for k, values in response.headers.items()}
+        headers = {
+            k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
+            for k, values in response.headers.items()
+        }
         for evidence in extract_evidence(response.url, response.text, headers, page_type=page_type):
             yield EvidenceItem(company_key=site.company_key, **evidence)
         yield from self.follow_links(site, response)
@@ -156,8 +174,7 @@ class SitesSpider(scrapy.Spider):
             site.timeouts += 1
         else:  # DNS failures, refused connections, oversized bodies, ...
             site.http_errors += 1
-        self.logger.info("%s: %s not fetched: %s", site.company_key, request.url,
-                         failure.getErrorMessage())
+        self.logger.info("%s: %s not fetched: %s", site.company_key, request.url, failure.getErrorMessage())
 
     def on_idle(self) -> None:
         """When all pages are done, schedule one local data: request whose callback emits the
@@ -166,10 +183,14 @@ class SitesSpider(scrapy.Spider):
         if self.outcomes_scheduled:
             return
         self.outcomes_scheduled = True
-        self.crawler.engine.crawl(scrapy.Request(
-            "data:,", callback=self.emit_outcomes, dont_filter=True,
-            meta={"dont_cache": True, "dont_obey_robotstxt": True},
-        ))
+        self.crawler.engine.crawl(
+            scrapy.Request(
+                "data:,",
+                callback=self.emit_outcomes,
+                dont_filter=True,
+                meta={"dont_cache": True, "dont_obey_robotstxt": True},
+            )
+        )
         raise DontCloseSpider
 
     def emit_outcomes(self, response: Response) -> Iterator[OutcomeItem]:

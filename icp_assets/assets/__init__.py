@@ -1,0 +1,1 @@
+"""Python assets, one module per stage; each asset is a thin call into plain functions."""
