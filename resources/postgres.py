@@ -110,7 +110,7 @@ def ensure_database(url: str) -> None:
 
 def drop_database(url: str) -> None:
     name = database_name(url)
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(with_database(_libpq(url), "postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
