@@ -31,7 +31,7 @@ SOURCE_ASSETS: dict[tuple[str, str], str] = {
     ("icp", "customer_seeds"): "intake_seeds",
     ("icp", "companies"): "intake_seeds",
     ("icp", "seed_matches"): "seed_matches",
-    ("icp", "icp_evidence"): "crawl_evidence",
+    ("icp", "icp_evidence"): "llm_evidence",  # the last writer: registry, crawl, then LLM evidence
     ("icp", "crawl_pages"): "crawl_evidence",
     ("icp", "crawl_outcomes"): "crawl_evidence",
     ("registry", "acra_entities"): "acra_entities",

@@ -9,12 +9,14 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from icp_assets.assets.crawl import crawl_evidence
+from icp_assets.assets.llm import llm_evidence
 from icp_assets.assets.registry import acra_entities, ssic_codes
 from icp_assets.assets.seeds import intake_seeds, seed_matches
 from icp_assets.assets.suggestions import suggestion_cards
 from icp_assets.dbt import dbt_project, dbt_registry_models, dbt_tenant_models
 from icp_assets.jobs import nightly_refresh, registry_refresh_job, tenant_refresh_job
 from resources.crawler import CrawlerResource
+from resources.llm import LlmResource
 from resources.postgres import PostgresResource
 from resources.registry_files import RegistryFilesResource
 from sensors.new_intake import new_intake_sensor
@@ -27,6 +29,7 @@ defs = dg.Definitions(
         intake_seeds,
         seed_matches,
         crawl_evidence,
+        llm_evidence,
         dbt_tenant_models,
         dbt_registry_models,
         suggestion_cards,
@@ -37,6 +40,7 @@ defs = dg.Definitions(
     resources={
         "postgres": PostgresResource(),
         "crawler": CrawlerResource(),
+        "llm_client": LlmResource(),
         "registry_files": RegistryFilesResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },

@@ -7,7 +7,15 @@ import dagster as dg
 from icp_assets.dbt import SOURCE_ASSETS, dbt_build_args
 from icp_assets.definitions import defs
 
-PYTHON_ASSETS = {"acra_entities", "ssic_codes", "intake_seeds", "seed_matches", "crawl_evidence", "suggestion_cards"}
+PYTHON_ASSETS = {
+    "acra_entities",
+    "ssic_codes",
+    "intake_seeds",
+    "seed_matches",
+    "crawl_evidence",
+    "llm_evidence",
+    "suggestion_cards",
+}
 MARTS = {"icp_patterns", "icp_suggestions", "icp_negative_icp"}
 
 

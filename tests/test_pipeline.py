@@ -8,6 +8,7 @@ import os
 import dagster as dg
 import psycopg
 import pytest
+from llm_stub import OpenAIStub
 
 from icp_assets.cli import main
 from icp_assets.definitions import defs
@@ -32,6 +33,7 @@ STAGE_TABLES = [
     "marts.icp_suggestions",
     "marts.icp_negative_icp",
     "icp.icp_suggestions",
+    "icp.llm_cache",
 ]
 
 
@@ -45,8 +47,10 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
         env.setenv("ICP_HOME", str(tmp_path_factory.mktemp("icp_home")))
         instance = dg.DagsterInstance.ephemeral()
         assert defs.resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
-        with VirtualHostServer(build_sites(all_companies())) as sites:
+        with VirtualHostServer(build_sites(all_companies())) as sites, OpenAIStub() as llm:
             env.setenv("ICP_CRAWL_HOST_MAP", json.dumps(sites.host_map()))
+            env.setenv("OPENAI_API_KEY", "test-key")
+            env.setenv("OPENAI_BASE_URL", llm.base_url)
             with psycopg.connect(database_url) as conn:
                 submit_intake(conn, DEMO_TENANT, Intake.model_validate(demo_intake()), "test")
             first = run_tenant(instance, DEMO_TENANT)
@@ -162,3 +166,12 @@ def test_tenant_run_orders_dbt_after_crawl(demo_run: dict) -> None:
             )
         }
     assert {"ssic5", "integration", "buyer_title", "size_band"} <= namespaces
+
+
+def test_llm_evidence_joins_the_crawl(demo_run: dict) -> None:
+    with psycopg.connect(demo_run["url"]) as conn:
+        llm_integrations = conn.execute(
+            "select count(*) from icp.icp_evidence where tenant_id = %s and source = 'llm' and signal_key = 'integration'",
+            (DEMO_TENANT,),
+        ).fetchone()[0]
+    assert llm_integrations > 0
