@@ -10,6 +10,16 @@ from psycopg.types.json import Jsonb
 from icp_assets.stages import current_response_id
 
 
+def audience_text(card: dict) -> str:
+    """The card's lookalike audience in words: live ACRA companies, precision and reach."""
+    if card.get("audience_size") is None:
+        return "not sized: none of these customers matched the ACRA registry"
+    return (
+        f"{card['audience_size']:,} live ACRA companies match ({card.get('audience_expression')}),"
+        f" {card.get('audience_reach', 0):,} match any filter; your own customers left out"
+    )
+
+
 def format_cards(tenant_id: str, cards: list[dict]) -> str:
     if not cards:
         return f"{tenant_id}: no suggestion cards yet (has `icp run --tenant {tenant_id}` finished?)"
@@ -20,12 +30,13 @@ def format_cards(tenant_id: str, cards: list[dict]) -> str:
         )
         badge = "  [reduced evidence]" if card.get("reduced_evidence") else ""
         coverage = f"{card.get('seeds_covered')}/{card.get('seeds_total')} best customers"
-        lift = f", lift {card['lift']:.1f}" if card.get("lift") is not None else ""
+        lift = f", lift {card['lift']:.1f}x vs chance" if card.get("lift") is not None else ""
         fields = [
             ("SSIC", ssic or "-"),
             ("Headcount", card.get("headcount_band") or "-"),
             ("Integrations", ", ".join(card.get("integrations") or []) or "-"),
             ("Champions", ", ".join(card.get("champion_titles") or []) or "-"),
+            ("Audience", audience_text(card)),
             ("Evidence", f"{card['evidence_count']} evidence rows, {coverage}{lift}"),
             ("Watch out", "; ".join(card.get("negative_flags") or []) or "-"),
             ("Why", card.get("rationale") or "-"),

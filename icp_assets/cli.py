@@ -61,11 +61,26 @@ def _parser() -> argparse.ArgumentParser:
     suggestions.add_argument("--format", choices=["table", "json"], default="table")
     suggestions.set_defaults(handler=_suggestions)
 
+    audience = commands.add_parser("audience", help="size a lookalike audience in the ACRA registry")
+    audience.add_argument("--tenant", required=True, help="its customers are left out of the audience")
+    audience.add_argument(
+        "--expr", required=True, help='e.g. "ssic:62011 AND (ssic2:63 OR section:J) AND NOT status:struck_off"'
+    )
+    audience.add_argument("--sample", type=int, default=10, help="sample rows to print")
+    audience.set_defaults(handler=_audience)
+
     accept = commands.add_parser("accept", help="accept a card as a targeting rule (audited)")
     accept.add_argument("--tenant", required=True)
     accept.add_argument("--suggestion", required=True, help="suggestion_id of a current card")
     accept.add_argument("--by", help="who accepts it")
     accept.set_defaults(handler=_accept)
+
+    crawl = commands.add_parser("crawl", help="crawl websites for evidence, without a tenant")
+    crawl.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of a site's home page")
+    crawl.add_argument("--output", type=Path, required=True, help="evidence records, JSON lines")
+    crawl.add_argument("--page-cap", type=int, default=25, help="most pages per site")
+    crawl.add_argument("--delay", type=float, help="seconds between requests to one site (default 1)")
+    crawl.set_defaults(handler=_crawl)
 
     registry = commands.add_parser("registry", help="the ACRA registry and SSIC reference").add_subparsers(
         required=True, metavar="ACTION"
@@ -86,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=_registry_generate)
+
+    resolve = commands.add_parser("resolve", help="match a CSV of seeds (name, domain) to the loaded registry")
+    resolve.add_argument("--input", type=Path, required=True, metavar="CSV", help="columns: name, optional domain")
+    resolve.add_argument("--output", type=Path, required=True, metavar="CSV")
+    resolve.set_defaults(handler=_resolve)
 
     commands.add_parser("demo", help="run the end-to-end demo on the embedded database").set_defaults(handler=_demo)
     commands.add_parser("ui", help="start the Dagster UI on the product database").set_defaults(handler=_ui)
@@ -171,6 +191,23 @@ def _suggestions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _audience(args: argparse.Namespace) -> int:
+    from icp_assets.audience import ExpressionError, size_audience
+    from icp_assets.db import connect
+    from resources.postgres import product_database_url
+
+    try:
+        with connect(product_database_url()) as conn:
+            result = size_audience(conn, args.tenant, args.expr, args.sample)
+    except ExpressionError as err:
+        print(f"bad expression:\n{err.pointer(args.expr)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{result.total} registry entities match (excluding {args.tenant}'s customers)")
+    for row in result.sample:
+        print(f"  {row['uen']:<12} {row['ssic'] or '-':<6} {row['postal_code'] or '-':<7} {row['name']}")
+    return EXIT_OK
+
+
 def _accept(args: argparse.Namespace) -> int:
     from icp_assets.cards import accept_card
     from icp_assets.db import connect
@@ -183,6 +220,45 @@ def _accept(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             return EXIT_BAD_INPUT
     print(rule_id)
+    return EXIT_OK
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    import tempfile
+    from urllib.parse import urlsplit
+
+    from resources.postgres import icp_home
+    from scrapers.runner import CrawlError, CrawlTarget, run_crawl
+
+    bad = [url for url in args.urls if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname]
+    if bad:
+        print(f"crawl: not an http(s) URL: {', '.join(bad)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    targets = {urlsplit(url).hostname.removeprefix("www."): url for url in args.urls}
+    with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
+        try:
+            result = run_crawl(
+                [CrawlTarget(host, url) for host, url in targets.items()],
+                Path(tmp) / "crawl.jsonl",
+                page_cap=args.page_cap,
+                cache_dir=icp_home() / "crawl-cache",
+                delay_s=args.delay,
+            )
+        except CrawlError as err:
+            print(err, file=sys.stderr)
+            return EXIT_FAILED
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with args.output.open("w", encoding="utf-8") as out:
+        for record in result.evidence:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for o in result.outcomes:
+        evidence = sum(1 for e in result.evidence if e["company_key"] == o["company_key"])
+        flag = " (reduced evidence)" if o["reduced_evidence"] else ""
+        print(
+            f"{o['site_url']}: {o['pages_fetched']} pages, {evidence} evidence, {o['robots_refused']} refused by"
+            f" robots.txt, {o['http_errors']} errors, {o['timeouts']} timeouts{flag}"
+        )
+    print(f"{len(result.evidence)} evidence records written to {args.output}")
     return EXIT_OK
 
 
@@ -216,6 +292,29 @@ def _registry_generate(args: argparse.Namespace) -> int:
 
     files = generate_acra_csvs(args.out, entities=args.entities, seed=args.seed)
     print(f"wrote {args.entities:,} entities in {len(files)} files under {args.out}")
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from icp_assets.assets.registry import match_index_folder
+    from icp_assets.db import migrate
+    from icp_assets.matching import Matcher
+    from icp_assets.registry import load_match_index
+    from icp_assets.resolve import ResolveInputError, resolve_csv
+    from resources.postgres import product_database_url
+
+    if not args.input.is_file():
+        print(f"resolve: no such file: {args.input}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    url = product_database_url()
+    migrate(url)
+    index, _ = load_match_index(url, match_index_folder())
+    try:
+        counts = resolve_csv(Matcher(index), args.input, args.output)
+    except ResolveInputError as err:
+        print(f"resolve: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{args.output}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
     return EXIT_OK
 
 

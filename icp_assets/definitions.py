@@ -10,7 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from icp_assets.assets.crawl import crawl_evidence
 from icp_assets.assets.llm import llm_evidence
-from icp_assets.assets.registry import acra_entities, ssic_codes
+from icp_assets.assets.registry import acra_entities, match_index, ssic_codes
 from icp_assets.assets.seeds import intake_seeds, seed_matches
 from icp_assets.assets.suggestions import suggestion_cards
 from icp_assets.dbt import dbt_project, dbt_registry_models, dbt_tenant_models
@@ -25,6 +25,7 @@ from sensors.run_failure import run_failure_alert
 defs = dg.Definitions(
     assets=[
         acra_entities,
+        match_index,
         ssic_codes,
         intake_seeds,
         seed_matches,

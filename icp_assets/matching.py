@@ -1,23 +1,29 @@
 """Match a seed company (a casual name, maybe a website) to one ACRA entity.
 
-The Matcher is built once over the registry and answers many queries. Candidates come from an
-exact normalised-name lookup plus rare-token blocking (entities sharing the query's rarest one
-or two tokens), so a query never scans the registry. Each candidate gets a 0..1 score mixing
-character similarity (rapidfuzz) with rarity-weighted token overlap; a website whose label
-spells the entity's name lifts the score. Live entities win near-ties, and a near-tie between
-equals is reported as ambiguous rather than guessed.
+A MatchIndex is built once per registry version and saved as arrays (names as one UTF-8 blob,
+postings as token -> sorted key ids), so 2M entities cost bytes rather than Python objects and
+load in seconds. The Matcher answers queries over it: candidates come from an exact
+normalised-name lookup, the names a website label spells, and rare-token blocking (names
+sharing the query's rarest tokens), so a query never scans the registry. Each candidate gets a
+0..1 score mixing character similarity (rapidfuzz) with rarity-weighted token overlap; a website
+whose label spells the entity's name lifts the score. Live entities win near-ties, and a
+near-tie between equals is reported as ambiguous rather than guessed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
 import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from icp_assets.names import domain_label, normalise_name
@@ -27,15 +33,28 @@ log = logging.getLogger(__name__)
 METHODS = ("domain", "exact", "fuzzy", "former_name")
 STATUSES = ("matched", "ambiguous", "unmatched")
 
+# Bump when the saved layout or the normalisation changes: older files are then rebuilt.
+INDEX_FORMAT = 2
+
 # A former name is weaker evidence than the same current name: the name may since belong to
 # someone else. Kept more than one default margin below 1.0 so current names win outright.
 FORMER_NAME_FACTOR = 0.96
 # Share of the remaining gap to 1.0 that a website label spelling the name closes.
 DOMAIN_LIFT = 0.65
-# Blocking reads postings of the rarest tokens only; tokens this common are used only when the
-# query has nothing rarer, and then the character prefilter caps the work.
+# Blocking intersects postings rarest first; a token held by more names than this is only
+# used to narrow a block, never as a block of its own.
 MAX_BLOCK_POSTINGS = 20_000
+# Names of only common words ("Trading") are decided by exact name and domain; the fuzzy
+# shortlist then reads at most this many blocked names.
+MAX_SHORTLIST_INPUT = 3_000
 SHORTLIST = 25
+ADDED_WORD_FACTOR = 0.9
+# A registry word the seed leaves out costs less, but at 2M names "X Y" often exists beside
+# "X COOL Y": the seed's website then has to vouch for the longer name.
+DROPPED_WORD_FACTOR = 0.96
+# Score bonus for ranking only: enough to put "X (S)" (live) before its struck-off namesake,
+# too little to put a live sibling before a better-scoring name.
+LIVE_PREFERENCE = 0.011
 # Name score = this share of whole-string similarity + the rest of rarity-weighted token overlap.
 CHARACTER_WEIGHT = 0.3
 _FILLER = frozenset({"AND", "THE", "OF"})
@@ -65,12 +84,32 @@ class MatchResult:
     candidates: list[dict] = field(default_factory=list)
 
 
-@dataclass
-class _Scored:
-    entity: int
-    score: float
-    method: str
-    live: bool
+class Strings:
+    """Many strings as one UTF-8 blob plus offsets: item i is decoded only when read."""
+
+    def __init__(self, blob: bytes, offsets: np.ndarray):
+        self._blob = blob
+        self._offsets = offsets
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> Strings:
+        encoded = [s.encode() for s in items]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self._blob[self._offsets[i] : self._offsets[i + 1]].decode()
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}_blob": np.frombuffer(self._blob, dtype=np.uint8), f"{prefix}_offsets": self._offsets}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> Strings:
+        return cls(arrays[f"{prefix}_blob"].tobytes(), arrays[f"{prefix}_offsets"])
 
 
 def _compact_forms(key: str) -> set[str]:
@@ -105,132 +144,271 @@ def domain_support(label: str, key: str) -> float:
     return close if close >= 0.9 else 0.0
 
 
-class Matcher:
-    """An in-memory index over registry names (current and former) for `match` queries."""
+def _key_hash(key: str) -> int:
+    """Stable across processes (unlike hash()), so the exact-name table can be saved."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
 
-    def __init__(self, entities: Iterable[RegistryEntity], threshold: float = 0.85, margin: float = 0.03):
+
+@dataclass(frozen=True)
+class MatchIndex:
+    """The registry's names as arrays; one "key" per distinct normalised name of an entity."""
+
+    uens: Strings
+    names: Strings
+    live: np.ndarray  # bool per entity
+    keys: Strings  # normalised names
+    key_entity: np.ndarray  # int32 per key
+    key_former: np.ndarray  # bool per key
+    hash_sorted: np.ndarray  # uint64 key hashes, sorted
+    hash_keys: np.ndarray  # int32 key id per sorted hash
+    vocabulary: Strings  # token per token id
+    postings_start: np.ndarray  # int64, token id -> start in postings (one extra at the end)
+    postings: np.ndarray  # int32 key ids, sorted within each token
+    forms: Strings  # run-together forms of every key, sorted (domain-label prefix search)
+    form_keys: np.ndarray  # int32 key id per form
+
+    @classmethod
+    def build(cls, entities: Iterable[RegistryEntity]) -> MatchIndex:
         started = time.perf_counter()
-        self.threshold = threshold
-        self.margin = margin
-        self._uens: list[str] = []
-        self._names: list[str] = []
-        self._live = bytearray()
-        # One "key" per distinct normalised name of an entity (current or former).
-        self._key_text: list[str] = []
-        self._key_sorted: list[str] = []
-        self._key_entity = array("i")
-        self._key_former = bytearray()
-        self._exact: dict[str, list[int]] = {}
-        postings: dict[str, list[int]] = {}
+        uens: list[str] = []
+        names: list[str] = []
+        live = bytearray()
+        keys: list[str] = []
+        key_entity = array("i")
+        key_former = bytearray()
+        token_ids: dict[str, int] = {}
+        pair_token = array("i")
+        pair_key = array("i")
         for entity in entities:
-            index = len(self._uens)
-            self._uens.append(entity.uen)
-            self._names.append(entity.entity_name)
-            self._live.append(entity.is_live)
+            index = len(uens)
+            uens.append(entity.uen)
+            names.append(entity.entity_name)
+            live.append(entity.is_live)
             seen: set[str] = set()
             for former, raw in ((False, entity.entity_name), *((True, n) for n in entity.former_names)):
                 key = normalise_name(raw)
                 if not key or key in seen:
                     continue
                 seen.add(key)
-                key_id = len(self._key_text)
-                tokens = key.split()
-                self._key_text.append(key)
-                self._key_sorted.append(" ".join(sorted(tokens)))
-                self._key_entity.append(index)
-                self._key_former.append(former)
-                self._exact.setdefault(key, []).append(key_id)
-                for token in set(tokens):
-                    postings.setdefault(token, []).append(key_id)
-        self._postings = {token: array("i", ids) for token, ids in postings.items()}
-        # Run-together forms of every name, sorted for prefix search by domain label.
-        forms = sorted((form, key_id) for key_id, key in enumerate(self._key_text) for form in _compact_forms(key))
-        self._forms = [form for form, _ in forms]
-        self._form_keys = array("i", (key_id for _, key_id in forms))
-        self._vocabulary = list(self._postings)
-        log_keys = math.log(len(self._key_text) + 1)
-        self._idf = {token: log_keys - math.log(len(ids)) + 1 for token, ids in self._postings.items()}
-        self._unseen_weight = log_keys + 1
+                key_id = len(keys)
+                keys.append(key)
+                key_entity.append(index)
+                key_former.append(former)
+                for token in set(key.split()):
+                    pair_token.append(token_ids.setdefault(token, len(token_ids)))
+                    pair_key.append(key_id)
+        tokens = np.frombuffer(pair_token, dtype=np.int32)
+        # A stable sort keeps key ids ascending within each token, which intersection relies on.
+        postings = np.frombuffer(pair_key, dtype=np.int32)[np.argsort(tokens, kind="stable")]
+        postings_start = np.zeros(len(token_ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tokens, minlength=len(token_ids)), out=postings_start[1:])
+        hashes = np.fromiter((_key_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
+        hash_order = np.argsort(hashes, kind="stable")
+        forms = [(form, key_id) for key_id, key in enumerate(keys) for form in _compact_forms(key)]
+        forms.sort()
+        index = cls(
+            uens=Strings.of(uens),
+            names=Strings.of(names),
+            live=np.frombuffer(live, dtype=np.bool_).copy(),
+            keys=Strings.of(keys),
+            key_entity=np.frombuffer(key_entity, dtype=np.int32).copy(),
+            key_former=np.frombuffer(key_former, dtype=np.bool_).copy(),
+            hash_sorted=hashes[hash_order],
+            hash_keys=hash_order.astype(np.int32),
+            vocabulary=Strings.of(token_ids),
+            postings_start=postings_start,
+            postings=postings,
+            forms=Strings.of(f for f, _ in forms),
+            form_keys=np.fromiter((k for _, k in forms), dtype=np.int32, count=len(forms)),
+        )
         log.info(
-            "matcher built over %d entities (%d names, %d tokens) in %.2fs",
-            len(self._uens),
-            len(self._key_text),
-            len(self._vocabulary),
+            "match index built over %d entities (%d names, %d tokens) in %.1fs",
+            len(uens),
+            len(keys),
+            len(token_ids),
             time.perf_counter() - started,
         )
+        return index
 
     def __len__(self) -> int:
-        return len(self._uens)
+        return len(self.live)
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a reader never sees half a file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"format": np.array([INDEX_FORMAT])}
+        for name in ("uens", "names", "keys", "vocabulary", "forms"):
+            arrays.update(getattr(self, name).arrays(name))
+        for name in ("live", "key_entity", "key_former", "hash_sorted", "hash_keys", "postings_start", "postings"):
+            arrays[name] = getattr(self, name)
+        arrays["form_keys"] = self.form_keys
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path) -> MatchIndex:
+        with np.load(Path(path)) as arrays:
+            if int(arrays["format"][0]) != INDEX_FORMAT:
+                raise ValueError(f"{path}: index format {int(arrays['format'][0])}, expected {INDEX_FORMAT}")
+            strings = {n: Strings.from_arrays(arrays, n) for n in ("uens", "names", "keys", "vocabulary", "forms")}
+            plain = {
+                n: arrays[n]
+                for n in (
+                    "live",
+                    "key_entity",
+                    "key_former",
+                    "hash_sorted",
+                    "hash_keys",
+                    "postings_start",
+                    "postings",
+                    "form_keys",
+                )
+            }
+        return cls(**strings, **plain)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    entity: int
+    key: int
+    score: float
+    method: str
+    live: bool
+    name_score: float  # before the domain lift
+    support: float  # how clearly the website spells the name
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Ids in both sorted arrays, in time proportional to the smaller one."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    positions = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return a[b[positions] == a]
+
+
+class Matcher:
+    """Queries over a MatchIndex; threshold and margin are per use, the index per registry version."""
+
+    def __init__(self, index: MatchIndex, threshold: float = 0.85, margin: float = 0.03):
+        started = time.perf_counter()
+        self.index = index
+        self.threshold = threshold
+        self.margin = margin
+        vocabulary = [index.vocabulary[i] for i in range(len(index.vocabulary))]
+        self._token_ids = {token: i for i, token in enumerate(vocabulary)}
+        counts = np.diff(index.postings_start)
+        log_keys = math.log(len(index.keys) + 1)
+        self._idf: list[float] = (log_keys - np.log(np.maximum(counts, 1)) + 1).tolist()
+        self._counts: list[int] = counts.tolist()
+        self._unseen_weight = log_keys + 1
+        # Typo correction looks among tokens sharing the first or the last two letters.
+        self._by_edge: dict[str, list[str]] = {}
+        for token in vocabulary:
+            if len(token) >= 4:
+                self._by_edge.setdefault("<" + token[:2], []).append(token)
+                self._by_edge.setdefault(">" + token[-2:], []).append(token)
+        log.debug("matcher ready over %d entities in %.1fs", len(index), time.perf_counter() - started)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
     # --- query side ---------------------------------------------------------------------
 
     def _weight(self, token: str) -> float:
         """Inverse document frequency: a shared rare token says more than a shared TRADING."""
-        return self._idf.get(token, self._unseen_weight)
+        token_id = self._token_ids.get(token)
+        return self._unseen_weight if token_id is None else self._idf[token_id]
+
+    def _postings(self, token_id: int) -> np.ndarray:
+        start = self.index.postings_start
+        return self.index.postings[start[token_id] : start[token_id + 1]]
 
     def _resolve(self, token: str) -> str:
         """The registry's spelling of a query token, correcting a typo against the vocabulary."""
-        if token in self._postings or len(token) < 4 or not self._vocabulary:
+        if token in self._token_ids or len(token) < 4:
             return token
-        best = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
+        nearby = [*self._by_edge.get("<" + token[:2], ()), *self._by_edge.get(">" + token[-2:], ())]
+        best = process.extractOne(token, nearby, scorer=fuzz.ratio, score_cutoff=80)
         return best[0] if best else token
+
+    def _exact_keys(self, query: str) -> list[int]:
+        index = self.index
+        wanted = np.uint64(_key_hash(query))
+        start = int(np.searchsorted(index.hash_sorted, wanted))
+        found = []
+        while start < len(index.hash_sorted) and index.hash_sorted[start] == wanted:
+            key_id = int(index.hash_keys[start])
+            if index.keys[key_id] == query:
+                found.append(key_id)
+            start += 1
+        return found
 
     def _domain_keys(self, label: str) -> set[int]:
         """Names a domain label spells: forms starting with the label, or the label's own prefixes."""
         if len(label) < 4:
             return set()
+        forms, form_keys = self.index.forms, self.index.form_keys
         found: set[int] = set()
-        start = bisect_left(self._forms, label)
-        for i in range(start, min(start + SHORTLIST, len(self._forms))):
-            if not self._forms[i].startswith(label):
+        start = bisect_left(forms, label)
+        for i in range(start, min(start + SHORTLIST, len(forms))):
+            if not forms[i].startswith(label):
                 break
-            found.add(self._form_keys[i])
+            found.add(int(form_keys[i]))
         for end in range(4, len(label)):
-            i = bisect_left(self._forms, label[:end])
-            while i < len(self._forms) and self._forms[i] == label[:end]:
-                found.add(self._form_keys[i])
+            i = bisect_left(forms, label[:end])
+            while i < len(forms) and forms[i] == label[:end]:
+                found.add(int(form_keys[i]))
                 i += 1
         return found
 
-    def _shortlist(self, keys: set[int], tokens: list[str]) -> set[int]:
-        """At most SHORTLIST keys, the closest by whole-string similarity (computed in C)."""
+    def _shortlist(self, keys: np.ndarray, query_sorted: str) -> set[int]:
+        """At most SHORTLIST keys, the closest by word-order-free similarity (computed in C)."""
         if len(keys) <= SHORTLIST:
-            return keys
-        ids = list(keys)
-        query_sorted = " ".join(sorted(tokens))  # as the registry spells them
-        best = process.extract(query_sorted, [self._key_sorted[k] for k in ids], scorer=fuzz.ratio, limit=SHORTLIST)
+            return {int(k) for k in keys}
+        ids = keys[:MAX_SHORTLIST_INPUT].tolist()
+        texts = [self.index.keys[k] for k in ids]
+        best = process.extract(query_sorted, texts, scorer=fuzz.token_sort_ratio, limit=SHORTLIST)
         return {ids[i] for _, _, i in best}
 
-    def _candidate_keys(self, query: str, tokens: list[str], label: str) -> set[int]:
+    def _candidate_keys(self, query: str, query_sorted: str, tokens: list[str], label: str) -> set[int]:
         """Exact name, names the domain spells, and names sharing the query's rarest tokens.
 
         Names holding both of the two rarest tokens come first, so that many near-identical
         names holding only one ("RED DOT STRAITS ...") cannot crowd them out; names holding
         only the rarest token are considered when few hold both and no name is exact.
         """
-        keys = set(self._exact.get(query, ())) | self._domain_keys(label)
-        known = sorted((len(self._postings[t]), t) for t in set(tokens) if t in self._postings)
-        blocks = [
-            set(self._postings[token])
-            for rank, (count, token) in enumerate(known[:2])
-            if rank == 0 or count <= MAX_BLOCK_POSTINGS
-        ]
-        if blocks:
-            both = set.intersection(*blocks)
-            # Narrow a crowd of names sharing only common tokens by the query's further tokens.
-            for _, token in known[2:]:
-                if len(both) <= SHORTLIST:
-                    break
-                narrower = both.intersection(self._postings[token])
-                if narrower:
-                    both = narrower
-            keys |= self._shortlist(both, tokens)
-            if len(both) < SHORTLIST and query not in self._exact:
-                keys |= self._shortlist(blocks[0] - both, tokens)
+        exact = self._exact_keys(query)
+        keys = set(exact) | self._domain_keys(label)
+        known = sorted({(self._counts[self._token_ids[t]], self._token_ids[t]) for t in tokens if t in self._token_ids})
+        if not known:
+            return keys
+        rarest = self._postings(known[0][1])
+        both = rarest
+        if len(known) > 1 and (known[1][0] <= MAX_BLOCK_POSTINGS or len(rarest) > MAX_BLOCK_POSTINGS):
+            both = _intersect(rarest, self._postings(known[1][1]))
+        # Narrow a crowd of names sharing only common tokens by the query's further tokens.
+        for _, token_id in known[2:]:
+            if len(both) <= SHORTLIST:
+                break
+            narrower = _intersect(both, self._postings(token_id))
+            if len(narrower):
+                both = narrower
+        keys |= self._shortlist(both, query_sorted)
+        if len(both) < SHORTLIST and not exact and len(rarest) <= MAX_BLOCK_POSTINGS:
+            keys |= self._shortlist(np.setdiff1d(rarest, both, assume_unique=True), query_sorted)
         return keys
 
-    def _token_overlap(self, tokens: list[str], key_tokens: list[str]) -> float:
-        """Rarity-weighted overlap of tokens; near-identical tokens (typos) count in part."""
+    def _token_overlap(self, tokens: list[str], known: set[str], key_tokens: list[str]) -> float:
+        """Rarity-weighted overlap of tokens; a corrected typo counts in part for a near token.
+
+        ``known`` holds the query's words the registry knows as spelt: such a word is a
+        different word, never a typo of another ("NOVENA" is not "NOVA").
+        """
         query_weight = sum(self._weight(t) for t in tokens)
         key_weight = sum(self._weight(t) for t in key_tokens)
         shared = 0.0
@@ -238,7 +416,7 @@ class Matcher:
             if token in key_tokens:
                 shared += self._weight(token)
                 continue
-            if len(token) < 4:
+            if len(token) < 4 or token in known:
                 continue
             similarity, other = max(((fuzz.ratio(token, k), k) for k in key_tokens), default=(0.0, ""))
             if similarity >= 80:
@@ -246,31 +424,55 @@ class Matcher:
         if not shared:
             return 0.0
         # F2: a word the seed names but the entity lacks counts against it more than the
-        # reverse, since people drop words from legal names ("Saffron Table") but rarely add.
+        # reverse, since people drop words from legal names ("Saffron Table") but rarely add
+        # them; an added word usually names a sibling ("X HOLDINGS") or another company, so
+        # each known word the entity lacks also costs a flat share (ADDED_WORD_FACTOR), and
+        # each entity word the seed lacks a smaller one (DROPPED_WORD_FACTOR).
         precision, recall = shared / key_weight, shared / query_weight
-        return min(1.0, 5 * precision * recall / (4 * precision + recall))
+        added = sum(1 for t in known if t not in key_tokens)
+        dropped = sum(1 for t in key_tokens if t not in tokens)
+        f2 = min(1.0, 5 * precision * recall / (4 * precision + recall))
+        return f2 * ADDED_WORD_FACTOR**added * DROPPED_WORD_FACTOR**dropped
 
     def _score_key(
-        self, query: str, query_sorted: str, tokens: list[str], key_id: int, label: str
-    ) -> tuple[float, str]:
-        key = self._key_text[key_id]
-        former = bool(self._key_former[key_id])
+        self, query: str, query_sorted: str, tokens: list[str], known: set[str], key_id: int, label: str
+    ) -> _Scored:
+        key = self.index.keys[key_id]
+        former = bool(self.index.key_former[key_id])
         exact = key == query
         if exact:
             score = 1.0
         else:
             # Reordered or typo-corrected tokens are close, but only the same name is exact.
-            characters = fuzz.ratio(query_sorted, self._key_sorted[key_id]) / 100
-            overlap = self._token_overlap(tokens, key.split())
+            key_tokens = key.split()
+            characters = fuzz.ratio(query_sorted, " ".join(sorted(key_tokens))) / 100
+            overlap = self._token_overlap(tokens, known, key_tokens)
             score = min(0.99, CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap)
         if former:
             score *= FORMER_NAME_FACTOR
         method = "former_name" if former else ("exact" if exact else "fuzzy")
+        name_score = score
         support = domain_support(label, key) if label else 0.0
         if support and score < 1.0:
             score += (1.0 - score) * DOMAIN_LIFT * support
             method = "domain"
-        return score, method
+        entity = int(self.index.key_entity[key_id])
+        return _Scored(entity, key_id, score, method, bool(self.index.live[entity]), name_score, support)
+
+    def _too_close(self, top: _Scored, runner_up: _Scored) -> bool:
+        """Whether the two best candidates are too close to choose between.
+
+        An identical name is decisive unless another entity carries the same name, and a live
+        entity beats a struck-off one of the same name. Names the website spells equally well
+        are compared by name alone, since the lift toward 1.0 squeezes their difference.
+        """
+        if top.method == "exact" and runner_up.method != "exact":
+            return False
+        if top.live and not runner_up.live and self.index.keys[top.key] == self.index.keys[runner_up.key]:
+            return False
+        if top.support and top.support == runner_up.support:
+            return abs(top.name_score - runner_up.name_score) < self.margin
+        return top.score - runner_up.score < self.margin
 
     def match(self, name: str, domain: str | None = None) -> MatchResult:
         """Best registry entity for a seed; never a match below the threshold."""
@@ -279,17 +481,18 @@ class Matcher:
             return MatchResult(None, None, 0.0, None, "unmatched", [])
         label = "".join(c for c in domain_label(domain or "") if c.isalnum())
         query_sorted = " ".join(sorted(query.split()))
+        known = {t for t in query.split() if t in self._token_ids}
         tokens = [self._resolve(t) for t in query.split()]
+        index = self.index
         best: dict[int, _Scored] = {}
-        for key_id in self._candidate_keys(query, tokens, label):
-            score, method = self._score_key(query, query_sorted, tokens, key_id, label)
-            entity = self._key_entity[key_id]
-            if entity not in best or score > best[entity].score:
-                best[entity] = _Scored(entity, score, method, bool(self._live[entity]))
-        # Within one margin a live entity outranks one that is struck off or dissolved.
-        ranked = sorted(best.values(), key=lambda s: s.score + (self.margin if s.live else 0.0), reverse=True)
+        for key_id in self._candidate_keys(query, query_sorted, tokens, label):
+            scored = self._score_key(query, query_sorted, tokens, known, key_id, label)
+            if scored.entity not in best or scored.score > best[scored.entity].score:
+                best[scored.entity] = scored
+        # A live entity outranks a struck-off or dissolved one of (nearly) the same score.
+        ranked = sorted(best.values(), key=lambda s: s.score + (LIVE_PREFERENCE if s.live else 0.0), reverse=True)
         candidates = [
-            {"uen": self._uens[s.entity], "entity_name": self._names[s.entity], "score": round(s.score, 4)}
+            {"uen": index.uens[s.entity], "entity_name": index.names[s.entity], "score": round(s.score, 4)}
             for s in ranked[:3]
         ]
         eligible = [s for s in ranked if s.score >= self.threshold]
@@ -298,15 +501,8 @@ class Matcher:
             return MatchResult(None, None, top_score, None, "unmatched", candidates)
         top = eligible[0]
         runner_up = eligible[1] if len(eligible) > 1 else None
-        # An identical name is decisive unless another entity carries the same name.
-        exact_tie = runner_up is not None and runner_up.method == "exact"
-        if (
-            runner_up is not None
-            and (top.method != "exact" or exact_tie)
-            and top.score - runner_up.score < self.margin
-            and (runner_up.live or not top.live)
-        ):
+        if runner_up is not None and self._too_close(top, runner_up):
             return MatchResult(None, None, top.score, top.method, "ambiguous", candidates)
         return MatchResult(
-            self._uens[top.entity], self._names[top.entity], top.score, top.method, "matched", candidates
+            index.uens[top.entity], index.names[top.entity], top.score, top.method, "matched", candidates
         )

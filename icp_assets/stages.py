@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from icp_assets.matching import Matcher, MatchResult
 from scrapers.runner import CrawlResult, CrawlTarget
+from scrapers.ssic import SsicIndex, with_ssic
 
 log = logging.getLogger(__name__)
 
@@ -174,10 +176,16 @@ class CrawlCounts:
     pages: int
     evidence: int
     reduced_evidence_sites: list[str]
+    blocked_sites: list[str]  # no page fetched at all: robots.txt, errors or timeouts
+    evidence_by_site: dict[str, int]  # site URL -> evidence rows
+    industries_mapped_to_ssic: int
 
 
 def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) -> CrawlCounts:
-    """Store pages (shared by URL), per-site outcomes and the tenant's crawl evidence, replacing the last crawl's."""
+    """Store pages (shared by URL), per-site outcomes and the tenant's crawl evidence, replacing the
+    last crawl's; industries served get an SSIC code where the alphabetical index knows them."""
+    index = SsicIndex(conn.execute("select phrase, code from registry.ssic_index").fetchall())
+    evidence = with_ssic(_distinct_evidence(result.evidence), index)
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "insert into icp.crawl_pages (company_id, url, page_type, http_status, title, content_hash)"
@@ -229,11 +237,19 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
                     (e.get("snippet") or "")[:200] or None,
                     e["confidence"],
                 )
-                for e in _distinct_evidence(result.evidence)
+                for e in evidence
             ],
         )
-    reduced = [o["site_url"] for o in result.outcomes if o["reduced_evidence"]]
-    counts = CrawlCounts(len(result.outcomes), len(result.pages), len(_distinct_evidence(result.evidence)), reduced)
+    per_site = Counter(e["company_key"] for e in evidence)
+    counts = CrawlCounts(
+        sites=len(result.outcomes),
+        pages=len(result.pages),
+        evidence=len(evidence),
+        reduced_evidence_sites=[o["site_url"] for o in result.outcomes if o["reduced_evidence"]],
+        blocked_sites=[o["site_url"] for o in result.outcomes if o["pages_fetched"] == 0],
+        evidence_by_site={o["site_url"]: per_site[o["company_key"]] for o in result.outcomes},
+        industries_mapped_to_ssic=sum(1 for e in evidence if e["value"].get("ssic_code")),
+    )
     log.info("tenant=%s stage=crawl_evidence %s", tenant_id, counts)
     return counts
 
@@ -252,8 +268,15 @@ def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
     """Copy the tenant's cards from the dbt mart into the product table, keyed by intake response."""
     response_id = current_response_id(conn, tenant_id)
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        # The card as dbt built it, with its audience size (icp_audience) and pitch (icp_targeting_pack).
         cards = cur.execute(
-            "select * from marts.icp_suggestions where tenant_id = %s order by rank", (tenant_id,)
+            "select s.*, a.precision_total as audience_size, a.reach_total as audience_reach,"
+            " a.audience_expression, a.sample as audience_sample, t.pitch"
+            " from marts.icp_suggestions s"
+            " left join marts.icp_audience a on a.suggestion_id = s.suggestion_id"
+            " left join marts.icp_targeting_pack t on t.suggestion_id = s.suggestion_id"
+            " where s.tenant_id = %s order by s.rank",
+            (tenant_id,),
         ).fetchall()
         cur.execute(
             "delete from icp.icp_suggestions where tenant_id = %s and response_id = %s", (tenant_id, response_id)

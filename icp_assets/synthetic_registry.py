@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
-from icp_assets.demo.catalog import DemoCompany
+from icp_assets.demo.catalog import DemoCompany, all_companies
 from icp_assets.names import normalise_name
 from icp_assets.registry import ACRA_COLUMNS
 
@@ -353,21 +354,167 @@ def _weighted(rng: random.Random, pairs: tuple[tuple[float, str], ...]) -> str:
     return rng.choices([p[1] for p in pairs], weights=[p[0] for p in pairs])[0]
 
 
+# Coined brand words ("STOCKWISE", "HARBOURLINE", "KOVARIN"): most real names carry one, and
+# they are what makes a name rare enough to find among two million.
+_HEADS = (
+    "HARBOUR",
+    "STOCK",
+    "BRIGHT",
+    "BLUE",
+    "SUN",
+    "SKY",
+    "IRON",
+    "OCEAN",
+    "RIVER",
+    "STONE",
+    "GREEN",
+    "SILVER",
+    "GOLD",
+    "CLEAR",
+    "SWIFT",
+    "TRUE",
+    "WISE",
+    "NORTH",
+    "EAST",
+    "SMART",
+    "CORE",
+    "PEAK",
+    "FIRST",
+    "OMNI",
+    "POLY",
+    "NEXT",
+    "ACE",
+    "UNI",
+    "INFO",
+    "TECH",
+    "AGRI",
+    "AQUA",
+    "TERRA",
+    "ECO",
+    "METRO",
+    "URBAN",
+    "ROYAL",
+    "GRAND",
+    "NEO",
+    "ASIA",
+    "SINO",
+    "INDO",
+    "MEGA",
+    "MAX",
+    "QUICK",
+)
+_TAILS = (
+    "LINE",
+    "WISE",
+    "PATH",
+    "WAY",
+    "POINT",
+    "FIELD",
+    "GATE",
+    "BRIDGE",
+    "PORT",
+    "WORKS",
+    "LINK",
+    "STAR",
+    "HUB",
+    "BASE",
+    "MARK",
+    "TECH",
+    "SOFT",
+    "NET",
+    "TRON",
+    "LOGIC",
+    "VIEW",
+    "WAVE",
+    "FORCE",
+    "CREST",
+    "LEAF",
+    "WELL",
+    "SHORE",
+    "LAND",
+    "TRADE",
+    "MART",
+    "CORP",
+    "PRO",
+    "PLUS",
+    "ONE",
+    "VIA",
+)
+_DEMO_BRANDS = frozenset(normalise_name(c.legal_name).split()[0] for c in all_companies())
+_SYLLABLES = (
+    "KA",
+    "VO",
+    "RI",
+    "ZEN",
+    "TA",
+    "LU",
+    "MI",
+    "NO",
+    "SA",
+    "QI",
+    "XIN",
+    "HUA",
+    "YONG",
+    "LI",
+    "DA",
+    "KO",
+    "RA",
+    "VI",
+    "NA",
+    "TEK",
+    "SOL",
+    "MAR",
+    "REN",
+    "JIA",
+    "AN",
+    "EL",
+    "OR",
+    "IN",
+    "BO",
+    "FU",
+    "GEN",
+    "HO",
+    "PI",
+    "SE",
+    "TO",
+    "WEI",
+    "YU",
+    "ZO",
+    "KAI",
+    "LEX",
+)
+
+
+def _coined_word(rng: random.Random) -> str:
+    """A brand word, never one a demo company is known by (HARBOUR+LINE, STOCK+WISE)."""
+    while True:
+        if rng.random() < 0.4:
+            word = rng.choice(_HEADS) + rng.choice(_TAILS)
+        else:
+            word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4))))
+        if word not in _DEMO_BRANDS:
+            return word
+
+
 def _base_name(rng: random.Random, words: tuple[str, ...]) -> str:
     """A distinctive stem plus an industry word, the way Singapore companies are named."""
     style = rng.random()
     industry = rng.choice(words)
-    if style < 0.25:
+    if style < 0.2:
         surname = rng.choice(SURNAMES)
         stem = rng.choice((surname, f"{surname} BROS", f"{surname} & SONS", f"{surname} {rng.choice(SURNAMES)}"))
-    elif style < 0.45:
+    elif style < 0.3:
         stem = rng.choice(PLACES)
-    elif style < 0.75:
+    elif style < 0.45:
         stem = rng.choice(BRANDS)
         if rng.random() < 0.4:
             stem = f"{stem} {rng.choice(BRANDS)}"
-    elif style < 0.9:
+    elif style < 0.55:
         stem = f"{rng.choice(BRANDS)} {rng.choice(PLACES)}"
+    elif style < 0.9:
+        stem = _coined_word(rng)
+        if rng.random() < 0.25:
+            stem = f"{stem} {rng.choice((*BRANDS, *PLACES, *SURNAMES))}"
     else:
         stem = "".join(rng.choice("ABCDEFGHJKLMNPRSTW") for _ in range(rng.choice((2, 3, 3, 4))))
     name = f"{stem} {industry}"
@@ -376,13 +523,19 @@ def _base_name(rng: random.Random, words: tuple[str, ...]) -> str:
     return name
 
 
+def _name_key(name: str) -> str:
+    """ACRA refuses a name identical to an existing one once legal form and punctuation are
+    ignored; here word order is ignored too, so "TAN LIM X" and "LIM TAN X" never both exist
+    (a seed with its words reordered must still point at one company)."""
+    return " ".join(sorted(normalise_name(name).split()))
+
+
 class _Generator:
     def __init__(self, seed: int, reserved_uens: Iterable[str], reserved_names: Iterable[str]):
         self.rng = random.Random(seed)
         self.uens: set[str] = set(reserved_uens)
-        # ACRA refuses a name identical to an existing one once legal form and punctuation are
-        # ignored, so names are kept unique in normalised form (siblings excepted, on purpose).
-        self.names: set[str] = {normalise_name(n) for n in reserved_names}
+        # Names are unique by _name_key (siblings excepted, on purpose).
+        self.names: set[str] = {_name_key(n) for n in reserved_names}
 
     def uen(self, kind: str, incorporated: date) -> str:
         rng = self.rng
@@ -400,7 +553,7 @@ class _Generator:
     def unique_name(self, make) -> str:
         for _ in range(50):
             name = make()
-            key = normalise_name(name)
+            key = _name_key(name)
             if key not in self.names:
                 self.names.add(key)
                 return name
@@ -468,13 +621,14 @@ def _status(rng: random.Random, kind: str) -> str:
     return _weighted(rng, table)
 
 
-def _synthetic_rows(gen: _Generator, count: int) -> Iterable[dict[str, str]]:
+def _synthetic_rows(gen: _Generator, count: int) -> Iterator[dict[str, str]]:
     rng = gen.rng
     produced = 0
     while produced < count:
         ssic = rng.choices(_SSIC_CODES, weights=_SSIC_WEIGHTS)[0]
         words = SSIC_PROFILE[ssic][2]
-        if rng.random() < 0.02 and count - produced >= 3:
+        draw = rng.random()
+        if draw < 0.02 and count - produced >= 3:
             # Siblings of one group: "X HOLDINGS", "X (S)" and a struck-off "X", which
             # normalises exactly like "X (S)".
             stem = gen.unique_name(lambda words=words: _base_name(rng, words))
@@ -484,9 +638,17 @@ def _synthetic_rows(gen: _Generator, count: int) -> Iterable[dict[str, str]]:
                 (f"{stem} PTE. LTD.", ssic, "Struck Off"),
             )
             for name, code, status in siblings:
-                gen.names.add(normalise_name(name))
+                gen.names.add(_name_key(name))
                 yield gen.row(name, "company", code, status)
             produced += len(siblings)
+            continue
+        if draw < 0.035 and count - produced >= 2:
+            # Names that extend each other: "X TRADING" and "X TRADING SERVICES" are two companies.
+            short = gen.unique_name(lambda words=words: _base_name(rng, words))
+            longer = gen.unique_name(lambda short=short, words=words: f"{short} {rng.choice((*QUALIFIERS, *words))}")
+            for name in (short, longer):
+                yield gen.row(f"{name} {rng.choice(COMPANY_SUFFIXES)}", "company", ssic, _status(rng, "company"))
+            produced += 2
             continue
         kind, name = _kind_and_name(gen, words)
         former: tuple[str, ...] = ()
@@ -519,25 +681,30 @@ def _file_key(name: str) -> str:
     return first if "A" <= first <= "Z" else "others"
 
 
-def generate_acra_csvs(out_dir: Path, entities: int, seed: int, extra: Iterable[DemoCompany] = ()) -> list[Path]:
-    """Write ``entities`` synthetic rows plus ``extra`` (as live companies) as acra_entities_<A-Z|others>.csv."""
+def synthetic_acra_rows(entities: int, seed: int, extra: Iterable[DemoCompany] = ()) -> Iterator[dict[str, str]]:
+    """``extra`` (as live companies) then ``entities`` synthetic rows, keyed by CSV_COLUMNS, one at a time."""
     extra = tuple(extra)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     # Reserving the casual names too keeps a generated "STRAITS FORWARDING" from stealing the
     # demo seed "Straits Forwarding" from its legal entity.
     gen = _Generator(seed, (c.uen for c in extra), (n for c in extra for n in (c.legal_name, c.name, *c.former_names)))
-    rows = [_demo_row(gen, c) for c in extra]
-    rows.extend(_synthetic_rows(gen, entities))
-    by_file: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
-        by_file.setdefault(_file_key(row["entity_name"]), []).append(row)
-    paths = []
-    for key in sorted(by_file):
-        path = out_dir / f"acra_entities_{key}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(by_file[key])
-        paths.append(path)
-    return paths
+    for company in extra:
+        yield _demo_row(gen, company)
+    yield from _synthetic_rows(gen, entities)
+
+
+def generate_acra_csvs(out_dir: Path, entities: int, seed: int, extra: Iterable[DemoCompany] = ()) -> list[Path]:
+    """Write synthetic rows as acra_entities_<A-Z|others>.csv, streaming (2M rows fit in little memory)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        writers: dict[str, csv.DictWriter] = {}
+        for row in synthetic_acra_rows(entities, seed, extra):
+            key = _file_key(row["entity_name"])
+            if key not in writers:
+                handle = stack.enter_context(
+                    open(out_dir / f"acra_entities_{key}.csv", "w", newline="", encoding="utf-8")
+                )
+                writers[key] = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+                writers[key].writeheader()
+            writers[key].writerow(row)
+    return [out_dir / f"acra_entities_{key}.csv" for key in sorted(writers)]

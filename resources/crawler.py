@@ -19,6 +19,10 @@ class CrawlerResource(ConfigurableResource):
 
     page_cap: int = Field(default=25, description="Most pages fetched per site.")
     timeout_s: float = Field(default=15.0, description="Download timeout per request, seconds.")
+    delay_s: float | None = Field(
+        default=None,
+        description="Seconds between two requests to one site; unset: ICP_CRAWL_DELAY or 1 s; 0: no politeness.",
+    )
     host_map_json: str | None = Field(default=None, description="JSON map of host name -> host:port.")
 
     def host_map(self) -> dict[str, str]:
@@ -33,4 +37,5 @@ class CrawlerResource(ConfigurableResource):
             page_cap=self.page_cap,
             cache_dir=icp_home() / "crawl-cache",
             timeout_s=self.timeout_s,
+            delay_s=self.delay_s,
         )

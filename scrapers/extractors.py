@@ -98,6 +98,16 @@ def _content_blocks(html: str, tags: tuple[str, ...]) -> list[str]:
     return [" ".join(n.xpath("normalize-space(.)").get("").split()) for n in nodes]
 
 
+def _detail_heading(url: str, html: str) -> str | None:
+    """The <h1> of a detail page (/industries/retail, /case-studies/acme, /careers/finance-manager):
+    there the heading names the one industry, customer or job, and the rest is prose."""
+    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
+    if len(segments) < 2 or classify_page("/" + segments[-1]) != "other":
+        return None
+    heading = " ".join(_selector(html).xpath("normalize-space(//h1)").get("").split())
+    return heading or None
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     """Up to SNIPPET_MAX characters of text centred on text[start:end]."""
     room = max(0, SNIPPET_MAX - (end - start)) // 2
@@ -360,7 +370,12 @@ def extract_industries(url: str, html: str, headers: Headers = None, *, page_typ
     page_type = page_type or classify_page(url)
     text = _visible_text(html)
     found = []
-    if page_type == "industries":
+    detail = _detail_heading(url, html) if page_type == "industries" else None
+    if detail and _PHRASE.match(detail) and len(detail.split()) <= 5:
+        found.append(
+            _evidence("industry_served", {"label": detail.lower()}, url, page_type, 0.7, _snippet_for(text, detail))
+        )
+    elif page_type == "industries":
         for phrase in _phrase_candidates(html, ("h2", "h3", "h4", "li"), max_words=5):
             found.append(
                 _evidence("industry_served", {"label": phrase.lower()}, url, page_type, 0.7, _snippet_for(text, phrase))
@@ -389,12 +404,12 @@ def extract_customers(url: str, html: str, headers: Headers = None, *, page_type
     if page_type != "customers":
         return []
     text = _visible_text(html)
-    names = [
-        re.sub(r"^(?:case study|customer story)\s*[:\-–]\s*", "", b, flags=re.I)
-        for b in _content_blocks(html, ("h2", "h3", "h4"))
-    ]
-    alts = _selector(html).xpath(f"//body//img[not({_CHROME})]/@alt").getall()
-    names += [re.sub(r"\s+logo$", "", alt.strip(), flags=re.I) for alt in alts]
+    detail = _detail_heading(url, html)
+    headings = [detail] if detail else _content_blocks(html, ("h2", "h3", "h4"))
+    names = [re.sub(r"^(?:case study|customer story)\s*[:\-–]\s*", "", b, flags=re.I) for b in headings]
+    if not detail:
+        alts = _selector(html).xpath(f"//body//img[not({_CHROME})]/@alt").getall()
+        names += [re.sub(r"\s+logo$", "", alt.strip(), flags=re.I) for alt in alts]
     found = []
     for name in names:
         words = name.split()
@@ -547,8 +562,11 @@ def normalise_title(raw: str) -> str:
 def _as_title(candidate: str) -> str | None:
     """The job title inside a listing line ("Finance Mgr - Singapore (Full-time)"), if any."""
     head = re.split(r"\s+[-–|•·]\s+|\s*\(|,\s", candidate)[0].strip(" .:")
-    title = normalise_title(head)
-    words = [w.lower() for w in title.split()]
+    words = normalise_title(head).split()
+    while words and words[-1].lower() in _SMALL_WORDS:  # "our Head of Finance and ..." ends a phrase
+        words.pop()
+    title = " ".join(words)
+    words = [w.lower() for w in words]
     if not 0 < len(words) <= 7 or set(words) & _NOT_A_TITLE:
         return None
     if words[-1] in _ROLE_WORDS or (words[0] in _ROLE_WORDS and "of" in words):
@@ -563,7 +581,12 @@ def extract_buyer_titles(
     page_type = page_type or classify_page(url)
     text = _visible_text(html)
     found = []
-    if page_type == "careers":
+    detail = _detail_heading(url, html) if page_type == "careers" else None
+    if detail:
+        title = _as_title(detail)
+        if title:
+            found.append(_evidence("buyer_title", {"label": title}, url, page_type, 0.8, _snippet_for(text, detail)))
+    elif page_type == "careers":
         for block in _content_blocks(html, ("h2", "h3", "h4", "li", "dt", "td")):
             title = _as_title(block)
             if title:
@@ -624,7 +647,8 @@ def _as_int(raw: object) -> int | None:
 
 
 def extract_headcount(url: str, html: str, headers: Headers = None, *, page_type: str | None = None) -> list[Evidence]:
-    """Company size from schema.org numberOfEmployees, or phrases like "team of 40"."""
+    """Company size from schema.org numberOfEmployees, or phrases like "team of 40" (not on
+    customer pages, whose staff counts are the customers')."""
     page_type = page_type or classify_page(url)
     found = []
     for obj in _json_ld_objects(html):
@@ -648,7 +672,7 @@ def extract_headcount(url: str, html: str, headers: Headers = None, *, page_type
                     f"JSON-LD numberOfEmployees: {json.dumps(raw)}",
                 )
             )
-    text = _visible_text(html)
+    text = _visible_text(html) if page_type != "customers" else ""
     matched: list[range] = []
     for pattern in _HEADCOUNT_TEXT:
         for match in pattern.finditer(text):

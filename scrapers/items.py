@@ -45,3 +45,4 @@ class OutcomeItem:
     http_errors: int = 0
     timeouts: int = 0
     reduced_evidence: bool = False
+    issues: dict[str, int] = field(default_factory=dict)  # e.g. {"http_403": 1, "too_large": 1}

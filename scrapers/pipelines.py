@@ -1,39 +1,14 @@
-"""Item pipelines. The product promises that no personal email address is collected, so every
-string of every item is scrubbed before it reaches the output (feed exports write JSON lines)."""
+"""Item pipelines: the last gate before output. Every string of every item is scrubbed of email
+addresses (bodies were already scrubbed on download; headers, URLs and JSON-LD get it here)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from itemadapter import ItemAdapter
 
 from scrapers.extractors import SNIPPET_MAX
-
-# Role addresses (sales@, info@) go too: telling them from personal ones reliably is not worth
-# the risk. "name [at] domain [dot] com" obfuscation counts as an address, and so does an address
-# cut short by a snippet boundary ("john.tan@b"): anything with a local part before an "@".
-_PLAIN_EMAIL = re.compile(r"[\w.+'-]+@[\w.-]*")
-_OBFUSCATED_EMAIL = re.compile(
-    r"[\w.+'-]+\s*(?:\[at\]|\(at\))\s*[\w-]+(?:(?:\.|\s*\[dot\]\s*|\s*\(dot\)\s*)[\w-]+)+", re.I
-)
-
-
-def scrub_emails(text: str) -> str:
-    """Text with email addresses removed and the leftover whitespace tidied."""
-    text = _PLAIN_EMAIL.sub("", _OBFUSCATED_EMAIL.sub("", text))
-    return re.sub(r"\s{2,}", " ", text).strip()
-
-
-def scrub(value: Any) -> Any:
-    """Scrub every string inside a JSON-able value."""
-    if isinstance(value, str):
-        return scrub_emails(value)
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    return value
+from scrapers.pii import scrub
 
 
 class PiiScrubPipeline:

@@ -65,17 +65,25 @@ def run_crawl(
     page_cap: int = 25,
     cache_dir: Path | None = None,
     timeout_s: float = 15,
+    delay_s: float | None = None,
     extra_settings: dict | None = None,
 ) -> CrawlResult:
     """Crawl the targets' sites into ``out_path`` (JSON lines, overwritten) and return the
-    records. ``host_map`` routes host names to local servers ({"acme.sg": "127.0.0.1:8080"})."""
+    records. ``host_map`` routes host names to local servers ({"acme.sg": "127.0.0.1:8080"}; None:
+    ICP_CRAWL_HOST_MAP);
+    ``delay_s`` is the pause between two requests to one site (None: the settings' default,
+    0: politeness off)."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    settings: dict[str, Any] = {"ICP_PAGE_CAP": page_cap, "DOWNLOAD_TIMEOUT": timeout_s, "ICP_HOST_MAP": host_map or {}}
+    settings: dict[str, Any] = {"ICP_PAGE_CAP": page_cap, "DOWNLOAD_TIMEOUT": timeout_s}
+    if host_map is not None:  # else the settings read ICP_CRAWL_HOST_MAP
+        settings["ICP_HOST_MAP"] = host_map
     if cache_dir is not None:
         settings["HTTPCACHE_DIR"] = str(Path(cache_dir).resolve())
     settings.update(extra_settings or {})
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "scrapers.settings"}
+    if delay_s is not None:  # read by scrapers.settings, which derives per-site concurrency from it
+        env["ICP_CRAWL_DELAY"] = str(delay_s)
 
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         targets_file = Path(tmp) / "targets.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from icp_assets.demo.catalog import BEST_CUSTOMERS, CHURNED_CUSTOMERS, VENDOR
+from icp_assets.demo.catalog import BEST_CUSTOMERS, CHURNED_CUSTOMERS, VENDOR, all_companies
 from icp_assets.demo.vhost import VirtualHostServer
 from icp_assets.demo.websites import build_sites
 from scrapers.runner import CrawlError, CrawlResult, CrawlTarget, run_crawl
@@ -17,7 +17,6 @@ from scrapers.runner import CrawlError, CrawlResult, CrawlTarget, run_crawl
 COMPANIES = (VENDOR, BEST_CUSTOMERS[0], BEST_CUSTOMERS[3], CHURNED_CUSTOMERS[0])
 BLOCKED_HOST = "closedshop.com.sg"
 PAGE_CAP = 6  # the vendor's site has 7 useful pages, so its crawl hits the cap
-FAST = {"DOWNLOAD_DELAY": 0, "LOG_LEVEL": "INFO"}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -46,7 +45,7 @@ def crawl(server: VirtualHostServer, tmp_path_factory: pytest.TempPathFactory) -
         page_cap=PAGE_CAP,
         cache_dir=work / "cache",
         timeout_s=5,
-        extra_settings=FAST,
+        delay_s=0,
     )
     return result, out
 
@@ -157,4 +156,18 @@ def test_no_email_address_reaches_the_output(crawl: tuple[CrawlResult, Path]) ->
 def test_crawl_failure_raises_with_stderr(tmp_path: Path) -> None:
     duplicate = [CrawlTarget("acme", "http://acme.sg/"), CrawlTarget("acme", "http://acme.sg/about")]
     with pytest.raises(CrawlError, match="duplicate company_key"):
-        run_crawl(duplicate, tmp_path / "out.jsonl", extra_settings=FAST)
+        run_crawl(duplicate, tmp_path / "out.jsonl", delay_s=0)
+
+
+def test_a_cache_left_in_another_layout_is_a_miss_not_an_error(tmp_path: Path) -> None:
+    """Scrapy's own cache layout stores a directory where ours stores a file: crawl on regardless."""
+    cache = tmp_path / "cache"
+    companies = [c for c in all_companies() if c.domain == "harbourline.sg"]
+    with VirtualHostServer(build_sites(companies)) as server:
+        targets = [CrawlTarget("1", "https://harbourline.sg")]
+        run_crawl(targets, tmp_path / "first.jsonl", host_map=server.host_map(), cache_dir=cache)
+        for entry in (cache / "sites").glob("*/*"):
+            entry.unlink()
+            (entry / "pickled_meta").mkdir(parents=True)
+        result = run_crawl(targets, tmp_path / "second.jsonl", host_map=server.host_map(), cache_dir=cache)
+    assert result.outcomes[0]["pages_fetched"] > 1 and result.outcomes[0]["http_errors"] == 0

@@ -9,6 +9,7 @@ from icp_assets.definitions import defs
 
 PYTHON_ASSETS = {
     "acra_entities",
+    "match_index",
     "ssic_codes",
     "intake_seeds",
     "seed_matches",
@@ -16,7 +17,16 @@ PYTHON_ASSETS = {
     "llm_evidence",
     "suggestion_cards",
 }
-MARTS = {"icp_patterns", "icp_suggestions", "icp_negative_icp"}
+MARTS = {
+    "icp_patterns",
+    "icp_pattern_summary",
+    "icp_attribute_pairs",
+    "icp_attribute_clusters",
+    "icp_suggestions",
+    "icp_negative_icp",
+    "icp_targeting_pack",
+    "icp_audience",
+}
 
 
 def _keys() -> set[str]:

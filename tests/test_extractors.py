@@ -18,7 +18,10 @@ from scrapers.extractors import (
     normalise_title,
 )
 from scrapers.items import EvidenceItem
-from scrapers.pipelines import PiiScrubPipeline, scrub_emails
+from scrapers.middlewares import retry_after_seconds
+from scrapers.pii import remove_emails, remove_emails_bytes, scrub_emails
+from scrapers.pipelines import PiiScrubPipeline
+from scrapers.ssic import SsicIndex, with_ssic
 
 
 def page(body: str, head: str = "") -> str:
@@ -222,3 +225,42 @@ def test_pipeline_scrubs_every_field_of_an_item() -> None:
     scrubbed = PiiScrubPipeline().process_item(item)
     assert scrubbed.value == {"label": "Head of Operations ()"}
     assert "@" not in scrubbed.snippet and len(scrubbed.snippet) == 200
+
+
+def test_remove_emails_from_bodies_text_and_bytes() -> None:
+    text = "<p>Ask jane.lim@acme.sg or mei (at) acme (dot) sg</p>" + "a" * 5000 + "@"
+    scrubbed = remove_emails(text)
+    assert "acme.sg" not in scrubbed and "(at)" not in scrubbed and scrubbed.startswith("<p>Ask ")
+    assert remove_emails("no address here") == "no address here"
+    assert remove_emails_bytes(b"%PDF contact wei.ming@acme.sg %%EOF") == b"%PDF contact  %%EOF"
+
+
+def test_detail_pages_name_one_industry_customer_or_job() -> None:
+    industry = page("<h1>Cold chain logistics</h1><h3>Key challenges</h3><ul><li>Tight delivery windows</li></ul>")
+    assert labels(extract_industries("https://acme.sg/industries/cold-chain", industry)) == {"cold chain logistics"}
+    story = page("<h1>Case study: Harbourline Logistics</h1><h2>The challenge</h2><p>Its 300 employees ...</p>")
+    assert labels(extract_customers("https://acme.sg/customers/harbourline", story)) == {"Harbourline Logistics"}
+    assert extract_headcount("https://acme.sg/customers/harbourline", story) == []  # the customer's staff
+    job = page("<h1>Finance Mgr</h1><h2>Requirements</h2><p>You will report to our Head of Finance and team.</p>")
+    assert labels(extract_buyer_titles("https://acme.sg/careers/finance-manager", job)) == {
+        "Finance Manager",
+        "Head of Finance",
+    }
+
+
+def test_ssic_index_maps_industries_by_content_words() -> None:
+    index = SsicIndex([("Wholesale of seafood", "46302"), ("Seafood, wholesale", "46302"), ("Restaurants", "56111")])
+    assert index.code_for("seafood wholesale") == "46302" and index.code_for("Restaurant") == "56111"
+    assert index.code_for("retail") is None
+    evidence = extract_industries(
+        "https://acme.sg/industries", page("<ul><li>Seafood wholesale</li><li>Retail</li></ul>")
+    )
+    mapped = {e["value"]["label"]: e["value"].get("ssic_code") for e in with_ssic(evidence, index)}
+    assert mapped == {"seafood wholesale": "46302", "retail": None}
+    assert with_ssic(evidence, SsicIndex([])) == evidence  # no index loaded: unchanged
+
+
+def test_retry_after_seconds_and_dates() -> None:
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

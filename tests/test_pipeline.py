@@ -49,6 +49,7 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
         assert defs.resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
         with VirtualHostServer(build_sites(all_companies())) as sites, OpenAIStub() as llm:
             env.setenv("ICP_CRAWL_HOST_MAP", json.dumps(sites.host_map()))
+            env.setenv("ICP_CRAWL_DELAY", "0")  # local fixture sites: no politeness needed
             env.setenv("OPENAI_API_KEY", "test-key")
             env.setenv("OPENAI_BASE_URL", llm.base_url)
             with psycopg.connect(database_url) as conn:

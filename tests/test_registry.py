@@ -6,7 +6,8 @@ import psycopg
 import pytest
 
 from icp_assets.demo.catalog import DEMO_SSIC_TITLES, all_companies
-from icp_assets.matching import Matcher
+from icp_assets.matching import Matcher, MatchIndex
+from icp_assets.names import normalise_name
 from icp_assets.registry import (
     ACRA_COLUMNS,
     DEMO_SSIC_PARENT_TITLES,
@@ -16,9 +17,11 @@ from icp_assets.registry import (
     fetch_registry_entities,
     load_acra_csvs,
     load_demo_ssic,
+    load_match_index,
     load_ssic_index,
     load_ssic_structure,
     parse_date,
+    registry_version,
 )
 from icp_assets.synthetic_registry import generate_acra_csvs
 
@@ -224,11 +227,33 @@ def test_matcher_from_registry(tmp_path, clean_url):
     load_acra_csvs(clean_url, paths)
     entities = list(fetch_registry_entities(clean_url, batch_size=500))
     assert len(entities) == 2000 + len(all_companies())
-    matcher = Matcher(entities)
+    matcher = Matcher(MatchIndex.build(entities))
     for company in all_companies():
         result = matcher.match(company.name, company.domain)
         assert (result.status, result.uen) == ("matched", company.uen), company.name
     assert matcher.match("Ang Fishery Supplies").method == "former_name"
+
+
+def test_match_index_is_saved_per_registry_version(tmp_path, clean_url):
+    paths = generate_acra_csvs(tmp_path / "acra", entities=500, seed=4, extra=all_companies())
+    load_acra_csvs(clean_url, paths)
+    folder = tmp_path / "index"
+    index, first = load_match_index(clean_url, folder)
+    assert first.built and first.path.exists() and len(index) == 500 + len(all_companies())
+    again, second = load_match_index(clean_url, folder)
+    assert not second.built and second.version == first.version and len(again) == len(index)
+    load_acra_csvs(clean_url, paths)  # nothing changes, so neither does the version
+    assert registry_version(clean_url) == first.version
+    renamed = write_csv(
+        tmp_path / "renamed.csv",
+        ["uen", "entity_name", "entity_status_description"],
+        [["201430111R", "HARBOURLINE GLOBAL LOGISTICS PTE. LTD.", "Live Company"]],
+    )
+    load_acra_csvs(clean_url, [renamed])
+    index, third = load_match_index(clean_url, folder)
+    assert third.built and third.version != first.version
+    assert sorted(folder.glob("*.npz")) == [third.path]  # the stale version is gone
+    assert Matcher(index).match("Harbourline Global Logistics").uen == "201430111R"
 
 
 def test_generator_is_deterministic_and_realistic(tmp_path):
@@ -240,6 +265,12 @@ def test_generator_is_deterministic_and_realistic(tmp_path):
     live = sum(r["entity_status_description"].startswith("Live") for r in rows) / len(rows)
     assert 0.2 < live < 0.4
     assert any("(S) PTE. LTD." in r["entity_name"] for r in rows)
+    # Hard cases for the matcher: siblings and names that extend each other.
+    names = {r["entity_name"] for r in rows}
+    stems = {n.removesuffix(" (S) PTE. LTD.") for n in names if n.endswith(" (S) PTE. LTD.")}
+    assert any(f"{stem} HOLDINGS PTE. LTD." in names and f"{stem} PTE. LTD." in names for stem in stems)
+    bare = sorted(normalise_name(n) for n in names)
+    assert any(b.startswith(a + " ") for a, b in zip(bare, bare[1:], strict=False))
     assert any(r["former_entity_name1"] != "na" for r in rows)
     assert all(len(r["postal_code"]) == 6 and len(r["primary_ssic_code"]) == 5 for r in rows)
 

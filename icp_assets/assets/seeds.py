@@ -5,7 +5,7 @@ import time
 import dagster as dg
 
 from icp_assets import registry, stages
-from icp_assets.assets.registry import acra_entities, ssic_codes
+from icp_assets.assets.registry import match_index, match_index_folder, ssic_codes
 from icp_assets.matching import Matcher
 from icp_assets.partitions import tenant_partitions
 from resources.postgres import PostgresResource
@@ -35,7 +35,7 @@ MAPPING_SECONDS_SLA = 300
 @dg.asset(
     group_name=GROUP,
     partitions_def=tenant_partitions,
-    deps=[intake_seeds, acra_entities, ssic_codes],
+    deps=[intake_seeds, match_index, ssic_codes],
     kinds={"postgres"},
     check_specs=[
         dg.AssetCheckSpec("match_rate_sla", asset="seed_matches", description=">= 80% of seeds matched to ACRA"),
@@ -45,8 +45,10 @@ MAPPING_SECONDS_SLA = 300
 def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     """Each seed matched to an ACRA entity (domain, exact, fuzzy or former name) plus its registry evidence."""
     started = time.perf_counter()
-    url = postgres.url()
-    matcher = Matcher(registry.fetch_registry_entities(url))
+    # The saved index of the current registry version (rebuilt here if the registry changed).
+    index, info = registry.load_match_index(postgres.url(), match_index_folder())
+    matcher = Matcher(index)
+    context.log.info(f"match index {info.version}: {len(index):,} entities ({'built' if info.built else 'loaded'})")
     with postgres.connection() as conn:
         counts = stages.match_seeds(conn, context.partition_key, matcher)
     elapsed = time.perf_counter() - started
@@ -72,6 +74,7 @@ def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) 
             "unmatched": counts.unmatched,
             "match_rate": dg.MetadataValue.float(round(counts.match_rate, 3)),
             "registry_evidence_rows": counts.registry_evidence,
+            "registry_version": info.version,
             "elapsed_s": dg.MetadataValue.float(round(elapsed, 2)),
         },
     )

@@ -4,6 +4,7 @@ import dagster as dg
 
 from icp_assets import stages
 from icp_assets.assets.seeds import GROUP
+from icp_assets.cards import audience_text
 from icp_assets.partitions import tenant_partitions
 from resources.postgres import PostgresResource
 
@@ -11,7 +12,7 @@ from resources.postgres import PostgresResource
 @dg.asset(
     group_name=GROUP,
     partitions_def=tenant_partitions,
-    deps=[dg.AssetKey("icp_suggestions")],
+    deps=[dg.AssetKey("icp_suggestions"), dg.AssetKey("icp_targeting_pack"), dg.AssetKey("icp_audience")],
     kinds={"postgres"},
     check_specs=[
         dg.AssetCheckSpec("cards_cite_evidence", asset="suggestion_cards", description="every card has evidence rows")
@@ -40,12 +41,17 @@ def cards_markdown(cards: list[dict]) -> str:
         ssic = ", ".join(
             f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or [], strict=False)
         )
+        badge = " _(reduced evidence)_" if card.get("reduced_evidence") else ""
+        flags = "; ".join(card.get("negative_flags") or []) or "-"
         blocks.append(
-            f"### {card['rank']}. {card['title']}\n"
+            f"### {card['rank']}. {card['title']}{badge}\n"
             f"- **SSIC:** {ssic or '-'}\n"
+            f"- **Headcount:** {card.get('headcount_band') or '-'}\n"
             f"- **Integrations:** {', '.join(card.get('integrations') or []) or '-'}\n"
             f"- **Champions:** {', '.join(card.get('champion_titles') or []) or '-'}\n"
+            f"- **Audience:** {audience_text(card)}\n"
             f"- **Evidence:** {card['evidence_count']} rows, {card.get('seeds_covered')}/{card.get('seeds_total')} seeds\n"
             f"- **Why:** {card.get('rationale') or '-'}\n"
+            f"- **Watch out:** {flags}\n"
         )
     return "\n".join(blocks)

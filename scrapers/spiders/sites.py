@@ -1,14 +1,17 @@
 """The ``sites`` spider: a bounded crawl of many company websites at once.
 
-Each site starts at its given URL and follows same-host links to the page types that carry ICP
-evidence (about, customers, industries, integrations, pricing, careers); everything else is
-skipped. The spider only crawls: pages go to the extractors, records go out as items.
+Each site starts at its given URL and follows same-host links, and the URLs of its sitemaps
+(robots.txt ``Sitemap:`` lines, else /sitemap.xml), to the page types that carry ICP evidence
+(about, customers, industries, integrations, pricing, careers); everything else is skipped. The
+spider only crawls: pages go to the extractors, records go out as items, and every site ends with
+an outcome record saying what was fetched and what went wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +20,17 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, DownloadTimeoutError, IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import (
+    DontCloseSpider,
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    UnsupportedURLSchemeError,
+)
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
@@ -58,10 +69,12 @@ class SiteCrawl:
     site_url: str
     host: str
     requested: set[str] = field(default_factory=set)
+    sitemaps_read: int = 0
     pages_fetched: int = 0
     robots_refused: int = 0
     http_errors: int = 0
     timeouts: int = 0
+    issues: Counter[str] = field(default_factory=Counter)  # finer reasons: http_403, too_large, ...
 
     def outcome(self, min_useful_pages: int) -> OutcomeItem:
         return OutcomeItem(
@@ -72,6 +85,7 @@ class SiteCrawl:
             http_errors=self.http_errors,
             timeouts=self.timeouts,
             reduced_evidence=self.pages_fetched < min_useful_pages,
+            issues=dict(sorted(self.issues.items())),
         )
 
 
@@ -94,6 +108,7 @@ class SitesSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SitesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
         return spider
 
     @property
@@ -108,20 +123,80 @@ class SitesSpider(scrapy.Spider):
             yield self.page_request(site, site.site_url, "home")
 
     def page_request(self, site: SiteCrawl, url: str, page_type: str) -> scrapy.Request:
+        """Pages are de-duplicated per site by page_key, so Scrapy's filter is off: it would
+        silently swallow a redirect loop's second hop, which must end as a recorded failure."""
         site.requested.add(page_key(url))
         return scrapy.Request(
             url,
             callback=self.parse_page,
             errback=self.on_error,
             priority=PAGE_TYPE_PRIORITY.get(page_type, 0),
-            meta={"company_key": site.company_key, "page_type": page_type},
+            dont_filter=True,
+            meta={"company_key": site.company_key, "page_type": page_type, "download_slot": site.host},
+        )
+
+    def on_robots(self, robotparser: RobotParser, request: scrapy.Request) -> None:
+        """Once a site's robots.txt is read, queue its sitemaps: the Sitemap: lines, else /sitemap.xml."""
+        site = self.sites.get(request.meta.get("company_key", ""))
+        if site is None or site.sitemaps_read:
+            return
+        parts = urlsplit(request.url)
+        listed = getattr(getattr(robotparser, "rp", None), "sitemaps", None) or []  # Protego, the default parser
+        sitemaps = [u for u in listed if bare_host(u) == site.host][: self.settings.getint("ICP_SITEMAP_CAP", 3)]
+        for url in sitemaps or [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]:
+            site.sitemaps_read += 1
+            self.crawler.engine.crawl(self.sitemap_request(site, url))
+
+    def sitemap_request(self, site: SiteCrawl, url: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.on_sitemap_error,
+            priority=PAGE_TYPE_PRIORITY["home"] - 1,
+            dont_filter=True,
+            meta={"company_key": site.company_key, "download_slot": site.host},
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Useful pages listed in a sitemap (a sitemap index leads to its child sitemaps)."""
+        site = self.sites[response.meta["company_key"]]
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception:  # lxml raises several kinds on junk; a bad sitemap is just no sitemap
+            site.issues["bad_sitemap"] += 1
+            return
+        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        if sitemap.type == "sitemapindex":
+            for url in locs:
+                if site.sitemaps_read < self.settings.getint("ICP_SITEMAP_CAP", 3) and bare_host(url) == site.host:
+                    site.sitemaps_read += 1
+                    yield self.sitemap_request(site, url)
+            return
+        candidates = {}
+        for url in locs:
+            key = page_key(url)
+            if urlsplit(url).scheme in ("http", "https") and bare_host(url) == site.host and key not in site.requested:
+                page_type = classify_page(url)
+                if page_type in PAGE_TYPE_PRIORITY:
+                    candidates.setdefault(key, (url, page_type))
+        yield from self.within_cap(site, candidates)
+
+    def on_sitemap_error(self, failure: Failure) -> None:
+        site = self.sites[failure.request.meta["company_key"]]
+        site.issues["sitemap_unavailable"] += 1
+        self.logger.info(
+            "%s: sitemap %s not read: %s", site.company_key, failure.request.url, failure.getErrorMessage()
         )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         site = self.sites[response.meta["company_key"]]
         page_type = response.meta["page_type"]
         site.pages_fetched += 1
-        is_html = isinstance(response, TextResponse)
+        content_type = response.headers.get("Content-Type", b"").lower()
+        # PDFs, feeds and scripts can arrive as text responses; only HTML goes to the extractors.
+        is_html = isinstance(response, TextResponse) and (
+            b"html" in content_type if content_type else isinstance(response, HtmlResponse)
+        )
         title = (response.css("title::text").get() or "").strip() if is_html else ""
         yield PageItem(
             company_key=site.company_key,
@@ -132,6 +207,7 @@ class SitesSpider(scrapy.Spider):
             content_hash=hashlib.sha256(response.body).hexdigest(),
         )
         if not is_html:
+            site.issues["non_html"] += 1
             return
         headers = {
             k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
@@ -155,9 +231,15 @@ class SitesSpider(scrapy.Spider):
             key = page_key(url)
             if key in site.requested or key in candidates:
                 continue
-            page_type = classify_page(url, " ".join(link.css("::text").getall()))
+            page_type = classify_page(url)  # the link text is read only when the URL says nothing
+            if page_type == "other":
+                page_type = classify_page(url, " ".join(link.css("::text").getall()))
             if page_type in PAGE_TYPE_PRIORITY:
                 candidates[key] = (url, page_type)
+        yield from self.within_cap(site, candidates)
+
+    def within_cap(self, site: SiteCrawl, candidates: dict[str, tuple[str, str]]) -> Iterator[scrapy.Request]:
+        """Requests for the best candidate pages that still fit under the site's page cap."""
         ranked = sorted(candidates.values(), key=lambda c: -PAGE_TYPE_PRIORITY[c[1]])
         for url, page_type in ranked[: max(0, self.page_cap - len(site.requested))]:
             yield self.page_request(site, url, page_type)
@@ -166,14 +248,23 @@ class SitesSpider(scrapy.Spider):
         """Count why a page was not fetched, per site."""
         request = failure.request
         site = self.sites[request.meta["company_key"]]
-        if failure.check(HttpError):
-            site.http_errors += 1
-        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             site.robots_refused += 1
-        elif failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
+            return
+        if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
             site.timeouts += 1
-        else:  # DNS failures, refused connections, oversized bodies, ...
-            site.http_errors += 1
+            return
+        site.http_errors += 1  # every other failure: an HTTP error status or no usable response
+        if failure.check(HttpError):
+            site.issues[f"http_{failure.value.response.status}"] += 1
+        elif failure.check(DownloadCancelledError):
+            site.issues["too_large"] += 1
+        elif failure.check(IgnoreRequest) and "redirections" in str(failure.value):
+            site.issues["redirect_loop"] += 1
+        elif failure.check(UnsupportedURLSchemeError):
+            site.issues["unsupported_scheme"] += 1
+        else:  # DNS failures, refused connections, broken responses
+            site.issues["connection"] += 1
         self.logger.info("%s: %s not fetched: %s", site.company_key, request.url, failure.getErrorMessage())
 
     def on_idle(self) -> None:

@@ -5,7 +5,7 @@
 --   verbatim under theme_key 'unclassified'.
 -- kind = anti_icp: the same themes found in the intake's advanced answers (free text, A-H);
 --   statements matching no theme are kept verbatim under 'stated'.
--- kind = attribute: seed attributes (SSIC subclass, size band, integration, industry) more common
+-- kind = attribute: seed attributes (SSIC subclass, size band, integration, industry, company age) more common
 --   among churned than among best customers.
 with seeds as (
     select * from {{ ref('int_current_seeds') }}
@@ -100,6 +100,7 @@ over_represented as (
             when 'size_band' then format('%s staff', p.attribute_value)
             when 'integration' then format('Uses %s', p.attribute_value)
             when 'industry_served' then format('Serves %s', p.attribute_value)
+            when 'entity_age_band' then format('Incorporated %s ago', p.attribute_value)
         end                                                  as theme,
         p.namespace,
         p.attribute_value,
@@ -111,7 +112,7 @@ over_represented as (
                p.seeds_with, p.seeds_total)                 as evidence
     from {{ ref('icp_patterns') }} as p
     where {{ tenant_filter('p.tenant_id') }}
-      and p.namespace in ('ssic5', 'size_band', 'integration', 'industry_served')
+      and p.namespace in ('ssic5', 'size_band', 'integration', 'industry_served', 'entity_age_band')
       and p.churned_with > 0
       and p.churned_support > p.support
 ),

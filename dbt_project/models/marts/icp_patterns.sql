@@ -1,8 +1,11 @@
--- Attribute frequencies per tenant: for each namespace / attribute value held by any current
--- seed, how many best customers hold it (support = k / n), how many churned customers do, and
--- for SSIC namespaces how common it is among live ACRA entities (prevalence) and the lift
--- support / prevalence. Prevalence is Laplace-smoothed, (m + 1) / (N + 2), so codes absent
--- from (or a tiny) registry give a finite lift. Non-registry namespaces have no lift yet.
+-- Attribute statistics per tenant: for each namespace / attribute value held by any current
+-- seed, how many best customers hold it as observed evidence (support = k / n, with its Wilson
+-- lower bound), how many only as an intake declaration, how many churned customers hold it, and
+-- for registry namespaces (SSIC levels, section, postal district, age band) its prevalence among
+-- live ACRA entities and the lift. Both sides are smoothed: support (k + 1) / (n + 2), prevalence
+-- (m + 1) / (N + 2), and lift_lower uses the Wilson bound, so 5-50 seeds cannot produce a
+-- confident-looking lift from two lucky customers.
+{% set registry_namespaces = "('ssic5', 'ssic3', 'ssic2', 'ssic_section', 'geo', 'entity_age_band')" %}
 with attrs as (
     select * from {{ ref('int_seed_attributes') }}
     where {{ tenant_filter('tenant_id') }}
@@ -29,8 +32,9 @@ counts as (
         attrs.namespace,
         attrs.attribute_key,
         mode() within group (order by attrs.attribute_value)           as attribute_value,
-        count(distinct attrs.seed_id) filter (where attrs.kind = 'best') as seeds_with,
-        count(distinct attrs.seed_id) filter (where attrs.kind = 'lost') as churned_with,
+        count(distinct attrs.seed_id) filter (where attrs.kind = 'best' and not attrs.is_declared) as seeds_with,
+        count(distinct attrs.seed_id) filter (where attrs.kind = 'best' and attrs.is_declared) as seeds_declared,
+        count(distinct attrs.seed_id) filter (where attrs.kind = 'lost' and not attrs.is_declared) as churned_with,
         sum(attrs.evidence_count) filter (where attrs.kind = 'best')   as evidence_count,
         sum(attrs.evidence_count) filter (where attrs.kind = 'lost')   as churned_evidence_count,
         bool_and(attrs.is_declared)                                    as is_declared,
@@ -59,7 +63,7 @@ intake as (
 ),
 
 registry as (
-    select * from {{ ref('int_registry_ssic_counts') }}
+    select * from {{ ref('int_registry_attribute_counts') }}
 ),
 
 registry_total as (
@@ -86,23 +90,26 @@ joined as (
         counts.namespace,
         counts.attribute_value,
         case
-            when counts.namespace in ('ssic5', 'ssic3', 'ssic2')
+            when counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')
                 then coalesce(ssic_titles.ssic_title, evidence_titles.ssic_title)
         end                                                             as ssic_title,
         counts.seeds_with,
+        counts.seeds_declared,
         totals.seeds_total,
         coalesce(counts.seeds_with::double precision / nullif(totals.seeds_total, 0), 0) as support,
+        {{ smoothed_share('counts.seeds_with', 'totals.seeds_total') }}  as support_smoothed,
+        {{ wilson_lower('counts.seeds_with', 'totals.seeds_total') }}    as support_lower,
         counts.churned_with,
         totals.churned_total,
         coalesce(counts.churned_with::double precision / nullif(totals.churned_total, 0), 0) as churned_support,
         coalesce(counts.evidence_count, 0)::bigint                      as evidence_count,
         coalesce(counts.churned_evidence_count, 0)::bigint              as churned_evidence_count,
-        case when counts.namespace in ('ssic5', 'ssic3', 'ssic2')
+        case when counts.namespace in {{ registry_namespaces }}
              then coalesce(registry.live_entities, 0) end               as registry_live_with,
-        case when counts.namespace in ('ssic5', 'ssic3', 'ssic2')
+        case when counts.namespace in {{ registry_namespaces }}
              then registry_total.live_total end                         as registry_live_total,
-        case when counts.namespace in ('ssic5', 'ssic3', 'ssic2')
-             then (coalesce(registry.live_entities, 0) + 1.0) / (registry_total.live_total + 2.0)
+        case when counts.namespace in {{ registry_namespaces }}
+             then {{ smoothed_share('coalesce(registry.live_entities, 0)', 'registry_total.live_total') }}
         end                                                             as registry_prevalence,
         counts.is_declared,
         case counts.namespace
@@ -120,9 +127,9 @@ joined as (
     left join intake on intake.tenant_id = counts.tenant_id
     left join registry
         on registry.namespace = counts.namespace
-       and registry.ssic_code = counts.attribute_value
+       and registry.attribute_value = counts.attribute_value
     left join ssic_titles
-        on counts.namespace in ('ssic5', 'ssic3', 'ssic2')
+        on counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')
        and ssic_titles.ssic_code = counts.attribute_value
     left join evidence_titles
         on counts.namespace = 'ssic5'
@@ -136,11 +143,12 @@ joined as (
 
 select
     *,
-    support / nullif(registry_prevalence, 0)       as lift,
+    support_smoothed / nullif(registry_prevalence, 0) as lift,
+    support_lower / nullif(registry_prevalence, 0)    as lift_lower,
     support - churned_support                      as churn_contrast,
     row_number() over (
         partition by tenant_id, namespace
-        order by seeds_with desc, support / nullif(registry_prevalence, 0) desc nulls last,
+        order by seeds_with desc, support_lower / nullif(registry_prevalence, 0) desc nulls last,
                  churned_with asc, evidence_count desc, attribute_value
     )                                              as rank_in_namespace
 from joined

@@ -1,15 +1,21 @@
 -- Micro-ICP suggestion cards.
 --
--- 1. Candidate segments are the SSIC groups (3 digits) of the tenant's best seeds. Each best seed
---    is assigned to one group (its most populated one), so cards cover different seeds.
--- 2. A group becomes a card when at least 2 best seeds share it; at most 5 cards when the
---    tenant named >= 5 best seeds, else at most 2 cards flagged reduced_evidence.
--- 3. The card takes the integrations, buyer titles, industries and size band held by at least
---    half of its seeds; champion titles fall back to the intake's declared champion titles.
--- 4. negative_flags: the card's attributes also seen among churned customers.
+-- 1. Candidates are the attribute pairs and 3-attribute clusters of int_card_candidates
+--    (conjunctive segments: e.g. SSIC group 521 AND NetSuite AND Salesforce).
+-- 2. Cards are picked greedily: the candidate with the best score = Wilson lower bound of its
+--    share of not-yet-covered best customers x ln(lift); its customers are then taken, so cards
+--    cover different customers. A pick needs max(2, card_min_support * n) uncovered customers.
+--    At most 5 cards when the intake named >= 5 best customers, else at most 2.
+-- 3. A card is reduced_evidence when the intake named < 5 best customers, it covers fewer than
+--    max(card_confident_seeds, card_confident_support * n) customers, its lift's Wilson lower bound is under card_min_lift_lower,
+--    or a crawl of its customers was blocked / missing. Nothing co-occurring: no card at all.
+-- 4. The card takes the integrations, buyer titles, industries and size band held by at least
+--    half of its customers (its defining attributes first); champion titles fall back to the
+--    intake's declared ones. negative_flags: its attributes also seen among churned customers.
 {% set card_namespaces = "('integration', 'buyer_title', 'size_band', 'industry_served')" %}
+{% set min_seeds = "greatest(2, ceil(" ~ var('card_min_support') ~ " * seeds_total))" %}
 
-with seeds as (
+with recursive seeds as (
     select * from {{ ref('int_current_seeds') }}
     where {{ tenant_filter('tenant_id') }}
 ),
@@ -35,57 +41,63 @@ totals as (
     group by tenant_id
 ),
 
-seed_groups as (
-    select attrs.tenant_id, attrs.seed_id, attrs.attribute_value as ssic_group,
-           count(*) over (partition by attrs.tenant_id, attrs.attribute_value) as group_size
-    from attrs
-    where attrs.namespace = 'ssic3'
-),
-
-assigned as (
-    select distinct on (tenant_id, seed_id) tenant_id, seed_id, ssic_group
-    from seed_groups
-    order by tenant_id, seed_id, group_size desc, ssic_group
-),
-
-candidates as (
-    select
-        assigned.tenant_id,
-        assigned.ssic_group,
-        count(*)                                   as seeds_covered,
-        array_agg(assigned.seed_id order by assigned.seed_id) as seed_ids
-    from assigned
-    group by assigned.tenant_id, assigned.ssic_group
-    having count(*) >= 2
-),
-
-ranked as (
-    select
-        candidates.*,
-        totals.response_id,
-        totals.seeds_total,
-        group_pattern.ssic_title                   as ssic_group_title,
-        group_pattern.lift,
-        row_number() over (
-            partition by candidates.tenant_id
-            order by candidates.seeds_covered desc, group_pattern.lift desc nulls last, candidates.ssic_group
-        )                                          as card_rank
-    from candidates
-    inner join totals on totals.tenant_id = candidates.tenant_id
-    left join patterns as group_pattern
-        on group_pattern.tenant_id = candidates.tenant_id
-       and group_pattern.namespace = 'ssic3'
-       and group_pattern.attribute_value = candidates.ssic_group
+picks as (
+    select totals.tenant_id, totals.seeds_total, 1 as rank, best.candidate_id, best.new_seeds as seed_ids,
+           best.new_seeds as covered
+    from totals
+    cross join lateral (
+        select c.candidate_id, c.seed_ids as new_seeds
+        from {{ ref('int_card_candidates') }} as c
+        where c.tenant_id = totals.tenant_id
+          and c.seeds_with >= {{ min_seeds }}
+        order by {{ wilson_lower('c.seeds_with', 'totals.seeds_total') }} * ln(c.lift) desc, c.specificity desc,
+                 c.candidate_id
+        limit 1
+    ) as best
+    union all
+    select picks.tenant_id, picks.seeds_total, picks.rank + 1, best.candidate_id, best.new_seeds,
+           picks.covered || best.new_seeds
+    from picks
+    cross join lateral (
+        select c.candidate_id, fresh.new_seeds
+        from {{ ref('int_card_candidates') }} as c
+        cross join lateral (
+            select array(select unnest(c.seed_ids) except select unnest(picks.covered) order by 1) as new_seeds
+        ) as fresh
+        where c.tenant_id = picks.tenant_id
+          and cardinality(fresh.new_seeds) >= greatest(2, ceil({{ var('card_min_support') }} * picks.seeds_total))
+        order by {{ wilson_lower('cardinality(fresh.new_seeds)', 'picks.seeds_total') }} * ln(c.lift) desc,
+                 c.specificity desc, c.candidate_id
+        limit 1
+    ) as best
+    where picks.rank < case when picks.seeds_total >= 5 then 5 else 2 end
 ),
 
 cards as (
-    select *, seeds_total < 5 as thin
-    from ranked
-    where card_rank <= case when seeds_total >= 5 then 5 else 2 end
+    select
+        picks.tenant_id,
+        picks.rank,
+        picks.seed_ids,
+        cardinality(picks.seed_ids)              as seeds_covered,
+        totals.seeds_total,
+        totals.response_id,
+        c.attributes                             as cluster,
+        c.namespaces                             as cluster_namespaces,
+        c.labels                                 as cluster_labels,
+        c.lift,
+        c.lift_lower,
+        totals.seeds_total < 5
+            or cardinality(picks.seed_ids) < greatest({{ var('card_confident_seeds') }},
+                                                      ceil({{ var('card_confident_support') }} * totals.seeds_total))
+            or c.lift_lower < {{ var('card_min_lift_lower') }} as thin
+    from picks
+    inner join {{ ref('int_card_candidates') }} as c
+        on c.tenant_id = picks.tenant_id and c.candidate_id = picks.candidate_id
+    inner join totals on totals.tenant_id = picks.tenant_id
 ),
 
 card_seeds as (
-    select cards.tenant_id, cards.ssic_group, unnest(cards.seed_ids) as seed_id
+    select cards.tenant_id, cards.rank, unnest(cards.seed_ids) as seed_id
     from cards
 ),
 
@@ -93,7 +105,7 @@ card_seeds as (
 card_attrs as (
     select
         card_seeds.tenant_id,
-        card_seeds.ssic_group,
+        card_seeds.rank,
         attrs.namespace,
         attrs.attribute_key,
         mode() within group (order by attrs.attribute_value) as attribute_value,
@@ -104,26 +116,27 @@ card_attrs as (
     inner join attrs
         on attrs.tenant_id = card_seeds.tenant_id
        and attrs.seed_id = card_seeds.seed_id
+       and not attrs.is_declared
     left join lateral unnest(attrs.evidence_urls) as u on true
-    group by card_seeds.tenant_id, card_seeds.ssic_group, attrs.namespace, attrs.attribute_key
+    group by card_seeds.tenant_id, card_seeds.rank, attrs.namespace, attrs.attribute_key
 ),
 
--- Held by at least half of the card's seeds.
+-- Held by at least half of the card's seeds; the card's defining attributes first.
 kept as (
     select
         card_attrs.*,
         cards.seeds_covered,
-        tenant_wide.seeds_with as tenant_seeds_with,
         row_number() over (
-            partition by card_attrs.tenant_id, card_attrs.ssic_group, card_attrs.namespace
-            order by card_attrs.seeds_with desc, tenant_wide.declared_in_intake desc nulls last,
+            partition by card_attrs.tenant_id, card_attrs.rank, card_attrs.namespace
+            order by (card_attrs.namespace || ':' || card_attrs.attribute_key) = any(cards.cluster) desc,
+                     card_attrs.seeds_with desc, tenant_wide.declared_in_intake desc nulls last,
                      tenant_wide.seeds_with asc, card_attrs.evidence_count desc,
                      card_attrs.attribute_value
         ) as pick
     from card_attrs
     inner join cards
         on cards.tenant_id = card_attrs.tenant_id
-       and cards.ssic_group = card_attrs.ssic_group
+       and cards.rank = card_attrs.rank
     left join patterns as tenant_wide
         on tenant_wide.tenant_id = card_attrs.tenant_id
        and tenant_wide.namespace = card_attrs.namespace
@@ -132,35 +145,38 @@ kept as (
       and card_attrs.seeds_with * 2 >= cards.seeds_covered
 ),
 
-ssic_attrs as (
-    select card_attrs.*
-    from card_attrs
-    where card_attrs.namespace = 'ssic5'
-),
-
 ssic_lists as (
     select
-        ssic_attrs.tenant_id,
-        ssic_attrs.ssic_group,
-        array_agg(ssic_attrs.attribute_value order by ssic_attrs.attribute_value) as ssic_codes,
-        array_agg(coalesce(p.ssic_title, ssic_attrs.attribute_value) order by ssic_attrs.attribute_value) as ssic_titles,
-        sum(ssic_attrs.evidence_count) as evidence_count
-    from ssic_attrs
+        card_attrs.tenant_id,
+        card_attrs.rank,
+        array_agg(card_attrs.attribute_value order by card_attrs.attribute_value) as ssic_codes,
+        array_agg(coalesce(p.ssic_title, card_attrs.attribute_value) order by card_attrs.attribute_value) as ssic_titles,
+        sum(card_attrs.evidence_count) as evidence_count
+    from card_attrs
     left join patterns as p
-        on p.tenant_id = ssic_attrs.tenant_id
+        on p.tenant_id = card_attrs.tenant_id
        and p.namespace = 'ssic5'
-       and p.attribute_value = ssic_attrs.attribute_value
-    group by ssic_attrs.tenant_id, ssic_attrs.ssic_group
+       and p.attribute_value = card_attrs.attribute_value
+    where card_attrs.namespace = 'ssic5'
+    group by card_attrs.tenant_id, card_attrs.rank
+),
+
+ssic_groups as (
+    select distinct on (card_attrs.tenant_id, card_attrs.rank)
+        card_attrs.tenant_id, card_attrs.rank, card_attrs.attribute_value as ssic_group, p.ssic_title as ssic_group_title
+    from card_attrs
+    left join patterns as p
+        on p.tenant_id = card_attrs.tenant_id and p.namespace = 'ssic3' and p.attribute_value = card_attrs.attribute_value
+    where card_attrs.namespace = 'ssic3'
+    order by card_attrs.tenant_id, card_attrs.rank, card_attrs.seeds_with desc, card_attrs.attribute_value
 ),
 
 kept_lists as (
     select
         tenant_id,
-        ssic_group,
+        rank,
         array_agg(attribute_value order by pick)
             filter (where namespace = 'integration' and pick <= 4)            as integrations,
-        array_agg(attribute_value order by attribute_value)
-            filter (where namespace = 'integration' and pick <= 4)            as integrations_sorted,
         array_agg(attribute_value order by pick)
             filter (where namespace = 'buyer_title' and pick <= 3)            as observed_titles,
         max(attribute_value) filter (where namespace = 'size_band' and pick = 1)      as headcount_band,
@@ -180,27 +196,28 @@ kept_lists as (
         string_agg(format('%s (%s)', attribute_value, seeds_with), ', ' order by pick)
             filter (where namespace = 'buyer_title' and pick <= 3)            as title_text
     from kept
-    group by tenant_id, ssic_group
+    group by tenant_id, rank
 ),
 
 seed_names as (
-    select card_seeds.tenant_id, card_seeds.ssic_group,
+    select card_seeds.tenant_id, card_seeds.rank,
            array_agg(seeds.seed_name order by seeds.seed_name) as seed_names,
            bool_or(seeds.crawl_reduced_evidence) as any_crawl_reduced
     from card_seeds
     inner join seeds on seeds.tenant_id = card_seeds.tenant_id and seeds.seed_id = card_seeds.seed_id
-    group by card_seeds.tenant_id, card_seeds.ssic_group
+    group by card_seeds.tenant_id, card_seeds.rank
 ),
 
 -- Card attributes that churned customers also had.
 flags as (
     select
         cards.tenant_id,
-        cards.ssic_group,
+        cards.rank,
         array_agg(
             format('%s %s also seen at %s of %s churned customers (%s)',
                    case p.namespace when 'size_band' then 'Size' when 'integration' then 'Integration'
                         when 'buyer_title' then 'Title' when 'industry_served' then 'Industry'
+                        when 'geo' then 'Postal district' when 'entity_age_band' then 'Company age'
                         else 'SSIC' end,
                    p.attribute_value, p.churned_with, p.churned_total, array_to_string(p.churned_seed_names, ', '))
             order by p.churned_with desc, p.namespace, p.attribute_value
@@ -210,17 +227,17 @@ flags as (
         on p.tenant_id = cards.tenant_id
        and p.churned_with > 0
        and (
-            (p.namespace = 'ssic3' and p.attribute_value = cards.ssic_group)
+            (p.namespace || ':' || lower(p.attribute_value)) = any(cards.cluster)
             or exists (
                 select 1 from kept
-                where kept.tenant_id = cards.tenant_id and kept.ssic_group = cards.ssic_group
+                where kept.tenant_id = cards.tenant_id and kept.rank = cards.rank
                   and kept.namespace = p.namespace and kept.attribute_key = lower(p.attribute_value)
                   and (kept.namespace <> 'buyer_title' or kept.pick <= 3)
                   and (kept.namespace <> 'integration' or kept.pick <= 4)
                   and (kept.namespace not in ('size_band', 'industry_served') or kept.pick = 1)
             )
        )
-    group by cards.tenant_id, cards.ssic_group
+    group by cards.tenant_id, cards.rank
 ),
 
 vendor_integrations as (
@@ -234,18 +251,46 @@ vendor_integrations as (
     group by intake.tenant_id
 ),
 
+-- The defining attributes in words, e.g. "SSIC group 521 Warehousing and storage AND NetSuite".
+cluster_text as (
+    select
+        cards.tenant_id,
+        cards.rank,
+        string_agg(
+            case ns
+                when 'ssic5' then format('SSIC %s %s', label, coalesce(p.ssic_title, ''))
+                when 'ssic3' then format('SSIC group %s %s', label, coalesce(p.ssic_title, ''))
+                when 'ssic2' then format('SSIC division %s %s', label, coalesce(p.ssic_title, ''))
+                when 'ssic_section' then format('SSIC section %s %s', label, coalesce(p.ssic_title, ''))
+                when 'size_band' then format('%s staff', label)
+                when 'integration' then format('uses %s', label)
+                when 'technology' then format('runs %s', label)
+                when 'buyer_title' then format('employs a %s', label)
+                when 'industry_served' then format('serves %s', label)
+                when 'geo' then format('postal district %s', label)
+                when 'entity_age_band' then format('incorporated %s ago', label)
+            end,
+            ' AND ' order by ord
+        ) as text
+    from cards
+    cross join lateral unnest(cards.cluster_namespaces, cards.cluster_labels) with ordinality as c (ns, label, ord)
+    left join patterns as p
+        on p.tenant_id = cards.tenant_id and p.namespace = c.ns and p.attribute_value = c.label
+    group by cards.tenant_id, cards.rank
+),
+
 assembled as (
     select
         cards.tenant_id,
         cards.response_id,
-        cards.card_rank                                           as rank,
-        cards.ssic_group,
-        cards.ssic_group_title,
+        cards.rank,
+        cards.cluster,
+        ssic_groups.ssic_group,
+        ssic_groups.ssic_group_title,
         coalesce(ssic_lists.ssic_codes, '{}')                     as ssic_codes,
         coalesce(ssic_lists.ssic_titles, '{}')                    as ssic_titles,
         kept_lists.headcount_band,
         coalesce(kept_lists.integrations, '{}')                   as integrations,
-        coalesce(kept_lists.integrations_sorted, '{}')            as integrations_sorted,
         coalesce(kept_lists.observed_titles, intake.declared_champion_titles, '{}') as champion_titles,
         kept_lists.observed_titles is null                        as champion_titles_declared,
         kept_lists.industry,
@@ -254,7 +299,10 @@ assembled as (
         cards.seeds_total,
         cards.seeds_covered::double precision / cards.seeds_total as seed_coverage,
         cards.lift,
+        cards.lift_lower,
+        group_pattern.lift                                        as registry_lift,
         seed_names.seed_names,
+        cluster_text.text                                         as cluster_text,
         kept_lists.integration_text,
         kept_lists.size_text,
         kept_lists.title_text,
@@ -267,27 +315,33 @@ assembled as (
             or seed_names.any_crawl_reduced
             or kept_lists.evidence_count is null                  as reduced_evidence
     from cards
-    left join ssic_lists on ssic_lists.tenant_id = cards.tenant_id and ssic_lists.ssic_group = cards.ssic_group
-    left join kept_lists on kept_lists.tenant_id = cards.tenant_id and kept_lists.ssic_group = cards.ssic_group
-    left join seed_names on seed_names.tenant_id = cards.tenant_id and seed_names.ssic_group = cards.ssic_group
-    left join flags on flags.tenant_id = cards.tenant_id and flags.ssic_group = cards.ssic_group
+    left join ssic_lists on ssic_lists.tenant_id = cards.tenant_id and ssic_lists.rank = cards.rank
+    left join ssic_groups on ssic_groups.tenant_id = cards.tenant_id and ssic_groups.rank = cards.rank
+    left join kept_lists on kept_lists.tenant_id = cards.tenant_id and kept_lists.rank = cards.rank
+    left join seed_names on seed_names.tenant_id = cards.tenant_id and seed_names.rank = cards.rank
+    left join flags on flags.tenant_id = cards.tenant_id and flags.rank = cards.rank
+    left join cluster_text on cluster_text.tenant_id = cards.tenant_id and cluster_text.rank = cards.rank
     left join intake on intake.tenant_id = cards.tenant_id
     left join vendor_integrations on vendor_integrations.tenant_id = cards.tenant_id
+    left join patterns as group_pattern
+        on group_pattern.tenant_id = cards.tenant_id
+       and group_pattern.namespace = 'ssic3'
+       and group_pattern.attribute_value = ssic_groups.ssic_group
 )
 
 select
     tenant_id,
     response_id,
-    md5(concat_ws('|', tenant_id, ssic_group, coalesce(headcount_band, ''),
-                  array_to_string(integrations_sorted, ',')))      as suggestion_id,
+    md5(concat_ws('|', tenant_id, array_to_string(cluster, ',')))  as suggestion_id,
     rank,
     concat(
-        initcap(left(coalesce(industry, ssic_group_title, 'SSIC ' || ssic_group), 1))
-            || substr(coalesce(industry, ssic_group_title, 'SSIC ' || ssic_group), 2),
+        initcap(left(coalesce(industry, ssic_group_title, 'SSIC ' || ssic_group, 'B2B'), 1))
+            || substr(coalesce(industry, ssic_group_title, 'SSIC ' || ssic_group, 'B2B'), 2),
         ' companies',
         case when headcount_band is not null then format(' (%s staff)', headcount_band) end,
         case when cardinality(integrations) > 0 then ' on ' || array_to_string(integrations, ' + ') end
     )                                                             as title,
+    cluster,
     ssic_group,
     ssic_group_title,
     ssic_codes,
@@ -300,12 +354,17 @@ select
     seeds_total,
     seed_coverage,
     lift,
+    lift_lower,
+    registry_lift,
     seed_names,
     concat_ws('; ',
-        format('%s of %s best customers are in SSIC %s %s (%s)', seeds_covered, seeds_total, ssic_group,
-               coalesce(ssic_group_title, ''), array_to_string(seed_names, ', ')),
-        case when lift is not null
-             then format('%sx as common as among live ACRA companies', round(lift::numeric, 1)) end,
+        format('%s of %s best customers share %s (%s)', seeds_covered, seeds_total, cluster_text,
+               array_to_string(seed_names, ', ')),
+        format('together %sx as often as chance (at least %sx at 95%%)', round(lift::numeric, 1),
+               round(lift_lower::numeric, 1)),
+        case when registry_lift is not null
+             then format('SSIC group %s is %sx as common as among live ACRA companies', ssic_group,
+                         round(registry_lift::numeric, 1)) end,
         integration_text,
         case when cardinality(vendor_confirmed) > 0
              then format('the vendor''s own site lists %s', array_to_string(vendor_confirmed, ', ')) end,

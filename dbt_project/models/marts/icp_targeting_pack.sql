@@ -1,0 +1,86 @@
+-- Targeting pack per card: registry filters (SSIC, postal district, company age) as an
+-- `icp audience` expression, technographic filters (integrations), title filters (champions)
+-- and a short pitch. The SSIC filter is the card's defining SSIC attribute, or else the SSIC
+-- subclasses of its customers. Registry filters of one namespace are OR'ed, namespaces AND'ed
+-- (precision); reach_expression OR's them all.
+with cards as (
+    select * from {{ ref('icp_suggestions') }}
+    where {{ tenant_filter('tenant_id') }}
+),
+
+defining as (
+    select cards.tenant_id, cards.suggestion_id, split_part(attr, ':', 1) as namespace,
+           substr(attr, length(split_part(attr, ':', 1)) + 2) as attribute_value
+    from cards, unnest(cards.cluster) as attr
+    where split_part(attr, ':', 1) in ('ssic5', 'ssic3', 'ssic2', 'ssic_section', 'geo', 'entity_age_band')
+),
+
+filters as (
+    select tenant_id, suggestion_id, namespace, attribute_value from defining
+    union all
+    select cards.tenant_id, cards.suggestion_id, 'ssic5', code
+    from cards, unnest(cards.ssic_codes) as code
+    where not exists (
+        select 1 from defining
+        where defining.suggestion_id = cards.suggestion_id and defining.namespace like 'ssic%'
+    )
+),
+
+terms as (
+    select
+        tenant_id, suggestion_id, namespace, attribute_value,
+        case namespace
+            when 'ssic5' then 'ssic' when 'ssic3' then 'ssic3' when 'ssic2' then 'ssic2'
+            when 'ssic_section' then 'section' when 'geo' then 'postal_district'
+            when 'entity_age_band' then 'age_band'
+        end || ':' || attribute_value as term
+    from filters
+),
+
+by_namespace as (
+    select tenant_id, suggestion_id, namespace,
+           case when count(*) > 1 then '(' || string_agg(term, ' OR ' order by term) || ')'
+                else max(term) end as clause
+    from terms
+    group by tenant_id, suggestion_id, namespace
+),
+
+expressions as (
+    select
+        terms.tenant_id,
+        terms.suggestion_id,
+        array_agg(terms.namespace order by terms.namespace, terms.attribute_value)       as filter_namespaces,
+        array_agg(terms.attribute_value order by terms.namespace, terms.attribute_value) as filter_values,
+        array_agg(terms.term order by terms.namespace, terms.attribute_value)
+            filter (where terms.namespace like 'ssic%')                                  as ssic_filters,
+        string_agg(terms.term, ' OR ' order by terms.namespace, terms.attribute_value)   as reach_expression
+    from terms
+    group by terms.tenant_id, terms.suggestion_id
+)
+
+select
+    cards.tenant_id,
+    cards.response_id,
+    cards.suggestion_id,
+    cards.rank,
+    cards.title,
+    coalesce(expressions.ssic_filters, '{}')                        as ssic_filters,
+    coalesce(expressions.filter_namespaces, '{}')                   as filter_namespaces,
+    coalesce(expressions.filter_values, '{}')                       as filter_values,
+    cards.integrations                                              as technographic_filters,
+    cards.champion_titles                                           as title_filters,
+    cards.headcount_band,
+    (select string_agg(clause, ' AND ' order by namespace) from by_namespace as b
+      where b.suggestion_id = cards.suggestion_id)                  as audience_expression,
+    expressions.reach_expression,
+    concat(
+        format('For %s', coalesce(nullif(array_to_string(cards.champion_titles, ' / '), ''), 'operations leads')),
+        format(' at %s', lower(left(cards.title, 1)) || substr(cards.title, 2)),
+        format(': %s of your best customers (%s) share this profile', cards.seeds_covered,
+               array_to_string(cards.seed_names[1:3], ', ')),
+        case when cardinality(cards.integrations) > 0
+             then format(' and run %s', array_to_string(cards.integrations, ' + ')) end,
+        '.'
+    )                                                               as pitch
+from cards
+left join expressions on expressions.suggestion_id = cards.suggestion_id

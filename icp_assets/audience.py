@@ -1,0 +1,206 @@
+"""Lookalike audiences: boolean expressions over ACRA registry attributes, sized in SQL.
+
+    ssic:62011 AND (ssic:62019 OR ssic2:63) AND NOT status:struck_off
+
+A small recursive-descent parser (NOT binds tighter than AND, AND tighter than OR, parentheses
+group) turns the text into a tree; ``to_sql`` compiles the tree into a parameterised WHERE clause
+over ``registry.acra_entities e`` (values only ever travel as parameters). The terms and the age
+bands are the ones dbt's icp_targeting_pack writes, so a card's audience_expression can be
+pasted here as is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+class ExpressionError(ValueError):
+    """A malformed expression; ``position`` is the offset of the bad token."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+    def pointer(self, text: str) -> str:
+        """The expression with a caret under the bad token."""
+        return f"{text}\n{' ' * self.position}^ {self.message} (at position {self.position})"
+
+
+@dataclass(frozen=True)
+class Term:
+    attribute: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Node, ...]
+
+
+Node = Term | Not | And | Or
+
+AGE_BANDS = ("0-2y", "3-9y", "10-19y", "20y+")
+_YEARS = "(extract(year from current_date)::int - extract(year from e.registration_incorporation_date)::int)"
+_AGE_BAND_SQL = (
+    f"case when e.registration_incorporation_date is null then null when {_YEARS} < 3 then '0-2y'"
+    f" when {_YEARS} < 10 then '3-9y' when {_YEARS} < 20 then '10-19y' else '20y+' end"
+)
+# attribute -> (value pattern, description, SQL with one %s placeholder)
+ATTRIBUTES: dict[str, tuple[str, str, str]] = {
+    "ssic": (r"[0-9]{5}", "a 5-digit SSIC code", "e.primary_ssic_code = %s"),
+    "ssic3": (r"[0-9]{3}", "a 3-digit SSIC group", "left(e.primary_ssic_code, 3) = %s"),
+    "ssic2": (r"[0-9]{2}", "a 2-digit SSIC division", "left(e.primary_ssic_code, 2) = %s"),
+    "section": (
+        r"[A-Ua-u]",
+        "an SSIC section letter",
+        "exists (select 1 from registry.ssic_codes s where s.code in (e.primary_ssic_code,"
+        " left(e.primary_ssic_code, 2)) and s.section = upper(%s))",
+    ),
+    "status": (
+        r"[a-z_]+",
+        "a status such as live or struck_off",
+        "lower(regexp_replace(coalesce(e.entity_status_description, ''), '[^A-Za-z]+', '_', 'g')) like %s || '%%'",
+    ),
+    "postal_district": (r"[0-9]{2}", "a 2-digit postal district", "left(e.postal_code, 2) = %s"),
+    "age_band": ("|".join(re.escape(b) for b in AGE_BANDS), "one of " + ", ".join(AGE_BANDS), f"{_AGE_BAND_SQL} = %s"),
+}
+
+_TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[^\s()]+))")
+_KEYWORDS = {"AND", "OR", "NOT"}
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    out, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:  # only trailing whitespace left
+            break
+        token = match.group("paren") or match.group("word")
+        out.append((token, match.start(match.lastgroup)))
+        pos = match.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
+
+    def position(self) -> int:
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else len(self.text)
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise ExpressionError("empty expression", 0)
+        node = self.or_expr()
+        if self.peek() is not None:
+            raise ExpressionError(f"unexpected {self.peek()!r}, expected AND, OR or the end", self.position())
+        return node
+
+    def or_expr(self) -> Node:
+        operands = [self.and_expr()]
+        while self.peek() == "OR":
+            self.i += 1
+            operands.append(self.and_expr())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def and_expr(self) -> Node:
+        operands = [self.not_expr()]
+        while self.peek() == "AND":
+            self.i += 1
+            operands.append(self.not_expr())
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def not_expr(self) -> Node:
+        if self.peek() == "NOT":
+            self.i += 1
+            return Not(self.not_expr())
+        return self.primary()
+
+    def primary(self) -> Node:
+        token, at = self.peek(), self.position()
+        if token is None:
+            raise ExpressionError("expression ends early, expected a term or '('", at)
+        if token == "(":
+            self.i += 1
+            node = self.or_expr()
+            if self.peek() != ")":
+                raise ExpressionError("missing ')'", self.position())
+            self.i += 1
+            return node
+        if token == ")" or token in _KEYWORDS:
+            raise ExpressionError(f"unexpected {token!r}, expected a term such as ssic:62011", at)
+        self.i += 1
+        return _term(token, at)
+
+
+def _term(token: str, at: int) -> Term:
+    attribute, sep, value = token.partition(":")
+    if not sep:
+        raise ExpressionError(f"{token!r} is not attribute:value", at)
+    if attribute not in ATTRIBUTES:
+        raise ExpressionError(f"unknown attribute {attribute!r} (known: {', '.join(ATTRIBUTES)})", at)
+    pattern, description, _ = ATTRIBUTES[attribute]
+    if not re.fullmatch(pattern, value):
+        raise ExpressionError(f"{attribute} needs {description}, got {value!r}", at + len(attribute) + 1)
+    return Term(attribute, value)
+
+
+def parse(text: str) -> Node:
+    """The expression's tree; raises ExpressionError pointing at the first bad token."""
+    return _Parser(text).parse()
+
+
+def to_sql(node: Node) -> tuple[str, list[str]]:
+    """A WHERE clause over ``registry.acra_entities e`` and its parameters."""
+    if isinstance(node, Term):
+        return f"({ATTRIBUTES[node.attribute][2]})", [node.value]
+    if isinstance(node, Not):
+        sql, params = to_sql(node.operand)
+        return f"(not coalesce({sql}, false))", params
+    joiner = " and " if isinstance(node, And) else " or "
+    parts = [to_sql(operand) for operand in node.operands]
+    return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+
+
+@dataclass(frozen=True)
+class Audience:
+    total: int
+    sample: list[dict]
+
+
+def size_audience(conn: psycopg.Connection, tenant_id: str, text: str, sample_size: int = 10) -> Audience:
+    """Registry entities matching the expression, minus the tenant's own matched customers/churned."""
+    where, params = to_sql(parse(text))
+    base = (
+        f"from registry.acra_entities e where {where} and e.uen not in ("
+        " select m.uen from icp.seed_matches m where m.tenant_id = %s and m.status = 'matched'"
+        " and m.uen is not null)"
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        total = cur.execute(f"select count(*) as n {base}", [*params, tenant_id]).fetchone()["n"]
+        sample = cur.execute(
+            "select e.uen, e.entity_name as name, e.primary_ssic_code as ssic, e.postal_code,"
+            f" e.entity_status_description as status {base} order by e.uen limit %s",
+            [*params, tenant_id, sample_size],
+        ).fetchall()
+    return Audience(total=total, sample=sample)
