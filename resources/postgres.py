@@ -35,35 +35,35 @@ def embedded_pgdata() -> Path:
     return icp_home() / "pgdata"
 
 
-def start_embedded_server():
-    """Start (or attach to) the embedded server; it keeps running after this process exits."""
+def start_embedded_server(pgdata: Path | None = None):
+    """Start (or attach to) an embedded server; it keeps running after this process exits."""
     import pgserver
 
-    pgdata = embedded_pgdata()
+    pgdata = pgdata or embedded_pgdata()
     pgdata.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(pgdata, cleanup_mode=None)
 
 
-def stop_embedded_server() -> bool:
-    """Stop the embedded server if it runs; returns whether one was stopped."""
-    from pgserver._commands import pg_ctl
+def _postmaster(pgdata: Path):
     from pgserver.utils import PostmasterInfo
 
-    pgdata = embedded_pgdata()
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    return info if info is not None and info.is_running() else None
+
+
+def stop_embedded_server(pgdata: Path | None = None) -> bool:
+    """Stop an embedded server if it runs; returns whether one was stopped."""
+    from pgserver._commands import pg_ctl
+
+    pgdata = pgdata or embedded_pgdata()
+    if _postmaster(pgdata) is None:
         return False
-    user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
+    pg_ctl(["-w", "stop"], pgdata=pgdata, user="pgserver" if os.geteuid() == 0 else None)
     return True
 
 
-def embedded_server_running() -> bool:
-    from pgserver.utils import PostmasterInfo
-
-    pgdata = embedded_pgdata()
-    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    return info is not None and info.is_running()
+def embedded_server_running(pgdata: Path | None = None) -> bool:
+    return _postmaster(pgdata or embedded_pgdata()) is not None
 
 
 def with_database(url: str, database: str) -> str:

@@ -1,6 +1,6 @@
 """Shared fixtures: every database test runs against a real PostgreSQL.
 
-The server is the one ICP_DATABASE_URL names, or else the embedded pgserver in ICP_HOME. Each
+The server is the one ICP_DATABASE_URL names, or else an embedded pgserver of the tests' own. Each
 test session (and each test that asks for `fresh_database_url`) gets its own new database,
 dropped afterwards, so tests never see the demo's data or each other's.
 """
@@ -14,14 +14,33 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from icp_assets.db import migrate
-from resources.postgres import drop_database, export_connection_env, start_embedded_server, with_database
+from resources.postgres import (
+    drop_database,
+    embedded_server_running,
+    export_connection_env,
+    icp_home,
+    start_embedded_server,
+    stop_embedded_server,
+    with_database,
+)
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    """A URL to the test server's maintenance database."""
+def server_url() -> Iterator[str]:
+    """A URL to the test server's maintenance database.
+
+    Without ICP_DATABASE_URL the tests run their own embedded server ($ICP_HOME/test-pgdata), apart
+    from the one `make demo` uses, and stop it at the end if this session started it.
+    """
     external = os.environ.get("ICP_DATABASE_URL")
-    return with_database(external, "postgres") if external else start_embedded_server().get_uri("postgres")
+    if external:
+        yield with_database(external, "postgres")
+        return
+    pgdata = icp_home() / "test-pgdata"
+    was_running = embedded_server_running(pgdata)
+    yield start_embedded_server(pgdata).get_uri("postgres")
+    if not was_running:
+        stop_embedded_server(pgdata)
 
 
 @pytest.fixture(scope="session")
