@@ -24,8 +24,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,13 +34,11 @@ import psycopg
 from bench.report import baseline, figure, note
 from icp_assets.audience import parse, to_sql
 from icp_assets.db import migrate
-from resources.postgres import drop_database, export_connection_env, product_database_url, with_database
+from icp_assets.dbt_cli import run_dbt
+from resources.postgres import drop_database, product_database_url, with_database
 
 BENCH = "suggestions"
 SEED_COUNTS = (5, 10, 20, 50)
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 JACCARD = 0.8
 
 INTEGRATIONS = [f"App{i:02d}" for i in range(30)]
@@ -268,30 +264,7 @@ def _load(url: str, reference: list[tuple], entities: list[Entity], tenants: lis
 
 
 def _dbt(url: str, work: Path, *args: str) -> float:
-    env = {**os.environ, **export_connection_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    started = time.monotonic()
-    proc = subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--quiet",
-        ],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return time.monotonic() - started
+    return run_dbt(url, [*args, "--quiet"], work)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -7,16 +7,15 @@ graph runs unbroken from the intake to the suggestion cards; dbt tests load as a
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from icp_assets.dbt_cli import DBT_PROJECT_DIR
 from icp_assets.partitions import tenant_partitions
 from resources.postgres import PostgresResource, export_connection_env
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 TENANT_SELECTION = "tag:tenant tag:shared"

@@ -137,10 +137,10 @@ def connection_parts(url: str) -> ConnectionParts:
     )
 
 
-def export_connection_env(url: str) -> dict[str, str]:
-    """Set (and return) the variables dbt's profiles.yml and Dagster's dagster.yaml read."""
+def connection_env(url: str) -> dict[str, str]:
+    """The variables dbt's profiles.yml and Dagster's dagster.yaml read, for ``url``."""
     parts = connection_parts(url)
-    env = {
+    return {
         "ICP_PG_HOST": parts.host,
         "ICP_PG_PORT": str(parts.port),
         "ICP_PG_USER": parts.user,
@@ -148,6 +148,11 @@ def export_connection_env(url: str) -> dict[str, str]:
         "ICP_PG_DBNAME": parts.dbname,
         "ICP_DAGSTER_DATABASE_URL": dagster_database_url(url),
     }
+
+
+def export_connection_env(url: str) -> dict[str, str]:
+    """Set (and return) :func:`connection_env` in this process, for the dbt and Dagster it starts."""
+    env = connection_env(url)
     os.environ.update(env)
     return env
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from resources.postgres import database_name, export_connection_env
+from icp_assets.dbt_cli import DBT_EXECUTABLE, DbtFailed
+from icp_assets.dbt_cli import DBT_PROJECT_DIR as DBT_PROJECT
+from icp_assets.dbt_cli import run_dbt as run_dbt_command
+from resources.postgres import database_name
 
 try:
     from tests import dbt_fixture_data as fixture
@@ -25,54 +26,15 @@ except ImportError:  # tests/ is not a package: pytest puts this directory on sy
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
-if not DBT.exists():
-    DBT = Path(shutil.which("dbt") or "dbt")
 A, B = fixture.STOCKWISE, fixture.COLDBOX
 
 
-def _dbt_env(url: str) -> dict[str, str]:
-    """The ICP_PG_* env export_connection_env produces, without leaking it into this process."""
-    saved = dict(os.environ)
-    try:
-        exported = export_connection_env(url)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return {**os.environ, **exported, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-
-
 def run_dbt(url: str, *args: str) -> float:
-    """Run a dbt command in the project; fail the test with dbt's output when it fails.
-
-    Target and log paths are per database, so concurrent runs do not share dbt's artifacts.
-    """
-    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt"
-    started = time.monotonic()
-    proc = subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        cwd=DBT_PROJECT,
-        env=_dbt_env(url),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
-    return time.monotonic() - started
+    """Run a dbt command in the project; fail the test with dbt's output when it fails."""
+    try:
+        return run_dbt_command(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt")
+    except DbtFailed as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +250,7 @@ def test_parse_needs_no_connection_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_PG_")}
     proc = subprocess.run(
         [
-            str(DBT),
+            str(DBT_EXECUTABLE),
             "parse",
             "--profiles-dir",
             str(DBT_PROJECT),
