@@ -123,8 +123,15 @@ def make_queries(
     registry: list[RegistryEntity], outside: list[RegistryEntity], keys: Counter[str], count: int
 ) -> list[Query]:
     """Labelled queries; `keys` counts entities per normalised registry name (current or former),
-    so that targets are unambiguous and negatives truly absent."""
+    so that targets are unambiguous and negatives truly absent. A name is taken as the registry's
+    whatever its word order, as the generator does (ACRA would refuse it), so a brand or an absent
+    seed that only reorders a registry name is never generated."""
     rng = random.Random(SEED + 1)
+    orderless = {_orderless(k) for k in keys}
+
+    def registered(name: str) -> bool:
+        return _orderless(normalise_name(name)) in orderless
+
     sample = rng.sample(registry, min(len(registry), 200_000))
     unique = [e for e in sample if keys[normalise_name(e.entity_name)] == 1]
     with_former = [e for e in unique if e.former_names and all(keys[normalise_name(n)] == 1 for n in e.former_names)]
@@ -172,7 +179,7 @@ def make_queries(
                     target = rng.choice(unique)
                     words = _bare(target.entity_name).split()
                     brand = " ".join(words[: max(1, len(words) - 1)])
-                    if _names_starting_with(sorted_keys, normalise_name(brand)) == 1:
+                    if _names_starting_with(sorted_keys, normalise_name(brand)) == 1 and not registered(brand):
                         break
                 add(kind, brand.title(), target.uen, "".join(normalise_name(brand).lower().split()) + ".sg")
             elif kind == "sibling":
@@ -187,19 +194,26 @@ def make_queries(
     while len(queries) < count:
         if rng.random() < 0.6:
             entity = rng.choice(outside)
-            if normalise_name(entity.entity_name) in keys:
+            if registered(entity.entity_name):
                 continue  # generated alike, it shares a registry name: not a negative
             noise, name = _noisy(rng, entity.entity_name)
+            if registered(name):
+                continue  # the noise turned it into a registry name
             add(f"absent:{noise}", name, None, _domain(rng, entity.entity_name) if rng.random() < 0.4 else None)
         else:
             # A registry name with a word added: a sibling or extension that does not exist.
             base = rng.choice(unique)
-            name = f"{_bare(base.entity_name)} {rng.choice(EXTRA_WORDS)}"
-            if normalise_name(name) in keys:
+            words = normalise_name(base.entity_name).split()
+            name = f"{_bare(base.entity_name)} {rng.choice([w for w in EXTRA_WORDS if w not in words])}"
+            if registered(name):
                 continue
             add("absent:extension", _casual(rng, name), None)
     rng.shuffle(queries)
     return queries
+
+
+def _orderless(key: str) -> str:
+    return " ".join(sorted(key.split()))
 
 
 def _names_starting_with(sorted_keys: list[str], words: str) -> int:

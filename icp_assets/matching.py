@@ -4,10 +4,12 @@ A MatchIndex is built once per registry version and saved as arrays (names as on
 postings as token -> sorted key ids), so 2M entities cost bytes rather than Python objects and
 load in seconds. The Matcher answers queries over it: candidates come from an exact
 normalised-name lookup, the names a website label spells, and rare-token blocking (names
-sharing the query's rarest tokens), so a query never scans the registry. Each candidate gets a
-0..1 score mixing character similarity (rapidfuzz) with rarity-weighted token overlap; a website
-whose label spells the entity's name lifts the score. Live entities win near-ties, and a
-near-tie between equals is reported as ambiguous rather than guessed.
+sharing the query's rarest tokens; a misspelt word blocks on all the registry words fewest
+edits away), so a query never scans the registry. Each candidate gets a 0..1 score mixing character
+similarity (rapidfuzz) with rarity-weighted token overlap, where registry words the seed lacks
+cost more the more distinctive they are; a website whose label spells both the seed and the
+entity's leading words lifts the score. Live entities win near-ties, and a near-tie with the
+best alternative is reported as ambiguous rather than guessed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import os
 import time
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from icp_assets.names import domain_label, normalise_name
 
@@ -39,8 +43,15 @@ INDEX_FORMAT = 2
 # A former name is weaker evidence than the same current name: the name may since belong to
 # someone else. Kept more than one default margin below 1.0 so current names win outright.
 FORMER_NAME_FACTOR = 0.96
-# Share of the remaining gap to 1.0 that a website label spelling the name closes.
+# Share of the remaining gap to 1.0 that a website label spelling the name closes, when the
+# label also spells every word of the seed. A label spelling only some of them ("angen.com"
+# for "Angen Beverage Trading") repeats what the name says and vouches for little: it lifts
+# PARTIAL_LABEL_LIFT times the share (by rarity) of the seed's words it spells.
 DOMAIN_LIFT = 0.65
+PARTIAL_LABEL_LIFT = 0.3
+# Each seed word the entity lacks shrinks the lift by this factor: the website cannot vouch
+# for a name the seed itself contradicts ("Ironcrest Holdings Ventures" vs IRONCREST VENTURES).
+MISSING_WORD_LIFT = 0.25
 # Blocking intersects postings rarest first; a token held by more names than this is only
 # used to narrow a block, never as a block of its own.
 MAX_BLOCK_POSTINGS = 20_000
@@ -49,15 +60,25 @@ MAX_BLOCK_POSTINGS = 20_000
 MAX_SHORTLIST_INPUT = 3_000
 SHORTLIST = 25
 ADDED_WORD_FACTOR = 0.9
-# A registry word the seed leaves out costs less, but at 2M names "X Y" often exists beside
-# "X COOL Y": the seed's website then has to vouch for the longer name.
-DROPPED_WORD_FACTOR = 0.96
+# A registry word the seed leaves out costs less, and more the rarer the word: at 2M names
+# "X Y" often exists beside "X COOL Y" and "X Y GROUP", and while GROUP may be an
+# afterthought, a distinctive COOL names another company. Each such word keeps
+# DROPPED_WORD_FACTOR less DROPPED_WORD_COST times its rarity (its weight relative to a word
+# no name holds) of the score; a website spelling the name then has to vouch for it.
+DROPPED_WORD_FACTOR = 0.95
+DROPPED_WORD_COST = 0.35
+# A typo is corrected to every vocabulary word within the fewest edits of it (a swap of two
+# letters is one edit), at most TYPO_SPELLINGS of them: "YONGLUO" is one edit from YONGLUHO
+# and YONGLUVO alike, and the seed's other words decide.
+TYPO_SPELLINGS = 5
 # Score bonus for ranking only: enough to put "X (S)" (live) before its struck-off namesake,
 # too little to put a live sibling before a better-scoring name.
 LIVE_PREFERENCE = 0.011
 # Name score = this share of whole-string similarity + the rest of rarity-weighted token overlap.
 CHARACTER_WEIGHT = 0.3
 _FILLER = frozenset({"AND", "THE", "OF"})
+# Words a name may carry or not anywhere, not only at its end (where normalisation drops them).
+_OPTIONAL = frozenset({"SINGAPORE"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +161,12 @@ def domain_support(label: str, key: str) -> float:
     forms = _compact_forms(key)
     if any(f.startswith(label) or label.startswith(f) for f in forms):
         return 0.9
-    close = max(fuzz.ratio(label, f) for f in forms) / 100
+    # A misspelt label, not one that holds the name inside ("xinmeridianfreight"): same start,
+    # about the same length.
+    close = max(
+        (fuzz.ratio(label, f) / 100 for f in forms if f[:2] == label[:2] and abs(len(f) - len(label)) <= 2),
+        default=0.0,
+    )
     return close if close >= 0.9 else 0.0
 
 
@@ -271,6 +297,18 @@ class MatchIndex:
 
 
 @dataclass(frozen=True)
+class _Query:
+    """A seed prepared once: its words, their registry spellings and what its website spells."""
+
+    text: str  # normalised name
+    sorted_text: str  # its words sorted, for order-free character similarity
+    words: list[tuple[str, ...]]  # per seed word, its registry spellings (itself when known)
+    known: frozenset[str]  # seed words the registry knows as spelt
+    label: str  # the website's name label, alphanumerics only
+    label_lift: float  # 1.0 when the label spells every seed word, less when only some
+
+
+@dataclass(frozen=True)
 class _Scored:
     entity: int
     key: int
@@ -328,13 +366,47 @@ class Matcher:
         start = self.index.postings_start
         return self.index.postings[start[token_id] : start[token_id + 1]]
 
-    def _resolve(self, token: str) -> str:
-        """The registry's spelling of a query token, correcting a typo against the vocabulary."""
+    def _spellings(self, token: str) -> tuple[str, ...]:
+        """The registry's spellings of a query word: itself when known, else the vocabulary
+        words closest to it (a typo is often one edit from several, and the other words decide)."""
         if token in self._token_ids or len(token) < 4:
-            return token
-        nearby = [*self._by_edge.get("<" + token[:2], ()), *self._by_edge.get(">" + token[-2:], ())]
-        best = process.extractOne(token, nearby, scorer=fuzz.ratio, score_cutoff=80)
-        return best[0] if best else token
+            return (token,)
+        nearby = dict.fromkeys([*self._by_edge.get("<" + token[:2], ()), *self._by_edge.get(">" + token[-2:], ())])
+        close = [w for w, _, _ in process.extract(token, list(nearby), scorer=fuzz.ratio, score_cutoff=80, limit=None)]
+        found = process.extract(token, close, scorer=OSA.distance, limit=TYPO_SPELLINGS)
+        if not found:
+            return (token,)
+        return tuple(word for word, edits, _ in found if edits == found[0][1])
+
+    def _label_lift(self, label: str, raw: list[str], words: list[tuple[str, ...]]) -> float:
+        """How far a website label may lift: fully when it spells every word of the seed (in
+        any order, as the seed or the registry spells it), else in proportion to what it spells."""
+        if len(label) < 4:
+            return 0.0
+        total = covered = 0.0
+        for token, spellings in zip(raw, words, strict=True):
+            if len(token) < 2 or token in _FILLER or token in _OPTIONAL:
+                continue
+            weight = self._weight(spellings[0])
+            total += weight
+            if any(t.lower() in label for t in (token, *spellings)):
+                covered += weight
+        if not total or covered >= total:
+            return 1.0
+        return PARTIAL_LABEL_LIFT * covered / total
+
+    def _prepare(self, query: str, domain: str | None) -> _Query:
+        raw = query.split()
+        words = [self._spellings(t) for t in raw]
+        label = "".join(c for c in domain_label(domain or "") if c.isalnum())
+        return _Query(
+            text=query,
+            sorted_text=" ".join(sorted(raw)),
+            words=words,
+            known=frozenset(t for t in raw if t in self._token_ids),
+            label=label,
+            label_lift=self._label_lift(label, raw, words),
+        )
 
     def _exact_keys(self, query: str) -> list[int]:
         index = self.index
@@ -375,86 +447,122 @@ class Matcher:
         best = process.extract(query_sorted, texts, scorer=fuzz.token_sort_ratio, limit=SHORTLIST)
         return {ids[i] for _, _, i in best}
 
-    def _candidate_keys(self, query: str, query_sorted: str, tokens: list[str], label: str) -> set[int]:
+    def _word_postings(self, token_ids: tuple[int, ...]) -> np.ndarray:
+        """Keys holding any of a word's spellings, sorted."""
+        if len(token_ids) == 1:
+            return self._postings(token_ids[0])
+        return np.unique(np.concatenate([self._postings(t) for t in token_ids]))
+
+    def _candidate_keys(self, q: _Query) -> set[int]:
         """Exact name, names the domain spells, and names sharing the query's rarest tokens.
 
         Names holding both of the two rarest tokens come first, so that many near-identical
         names holding only one ("RED DOT STRAITS ...") cannot crowd them out; names holding
         only the rarest token are considered when few hold both and no name is exact.
         """
-        exact = self._exact_keys(query)
-        keys = set(exact) | self._domain_keys(label)
-        known = sorted({(self._counts[self._token_ids[t]], self._token_ids[t]) for t in tokens if t in self._token_ids})
+        exact = self._exact_keys(q.text)
+        keys = set(exact) | self._domain_keys(q.label)
+        known = set()
+        for spellings in q.words:
+            ids = tuple(self._token_ids[t] for t in spellings if t in self._token_ids)
+            if ids:
+                known.add((sum(self._counts[i] for i in ids), ids))
         if not known:
             return keys
-        rarest = self._postings(known[0][1])
+        known = sorted(known)
+        rarest = self._word_postings(known[0][1])
         both = rarest
         if len(known) > 1 and (known[1][0] <= MAX_BLOCK_POSTINGS or len(rarest) > MAX_BLOCK_POSTINGS):
-            both = _intersect(rarest, self._postings(known[1][1]))
+            both = _intersect(rarest, self._word_postings(known[1][1]))
         # Narrow a crowd of names sharing only common tokens by the query's further tokens.
-        for _, token_id in known[2:]:
+        for _, token_ids in known[2:]:
             if len(both) <= SHORTLIST:
                 break
-            narrower = _intersect(both, self._postings(token_id))
+            narrower = _intersect(both, self._word_postings(token_ids))
             if len(narrower):
                 both = narrower
-        keys |= self._shortlist(both, query_sorted)
+        keys |= self._shortlist(both, q.sorted_text)
         if len(both) < SHORTLIST and not exact and len(rarest) <= MAX_BLOCK_POSTINGS:
-            keys |= self._shortlist(np.setdiff1d(rarest, both, assume_unique=True), query_sorted)
+            keys |= self._shortlist(np.setdiff1d(rarest, both, assume_unique=True), q.sorted_text)
         return keys
 
-    def _token_overlap(self, tokens: list[str], known: set[str], key_tokens: list[str]) -> float:
-        """Rarity-weighted overlap of tokens; a corrected typo counts in part for a near token.
+    def _token_overlap(self, q: _Query, key_tokens: list[str]) -> tuple[float, float, int]:
+        """Rarity-weighted overlap of tokens, the factor for entity words the seed lacks, and
+        how many seed words the entity lacks.
 
-        ``known`` holds the query's words the registry knows as spelt: such a word is a
-        different word, never a typo of another ("NOVENA" is not "NOVA").
+        A seed word counts in the spelling this entity uses; a typo that was not corrected
+        counts in part for a near token. A known seed word is a different word, never a typo
+        of another ("NOVENA" is not "NOVA"). SINGAPORE counts only when both sides carry it.
         """
+        key_set = set(key_tokens)
+        tokens = []
+        for spellings in q.words:
+            token = next((t for t in spellings if t in key_set), spellings[0])
+            if token not in _OPTIONAL or token in key_set:
+                tokens.append(token)
+        key_tokens = [t for t in key_tokens if t not in _OPTIONAL or t in tokens]
         query_weight = sum(self._weight(t) for t in tokens)
         key_weight = sum(self._weight(t) for t in key_tokens)
         shared = 0.0
+        missing = added = 0
+        unmatched = Counter(key_tokens)  # a word the seed repeats must be repeated to match
         for token in tokens:
-            if token in key_tokens:
+            if unmatched[token]:
                 shared += self._weight(token)
+                unmatched[token] -= 1
                 continue
-            if len(token) < 4 or token in known:
+            missing += 1
+            if token in q.known:
+                added += 1
+                continue
+            if len(token) < 4:
                 continue
             similarity, other = max(((fuzz.ratio(token, k), k) for k in key_tokens), default=(0.0, ""))
             if similarity >= 80:
                 shared += min(self._weight(token), self._weight(other)) * similarity / 100
+                unmatched[other] = max(0, unmatched[other] - 1)
+                missing -= 1
         if not shared:
-            return 0.0
+            return 0.0, 1.0, missing
         # F2: a word the seed names but the entity lacks counts against it more than the
         # reverse, since people drop words from legal names ("Saffron Table") but rarely add
         # them; an added word usually names a sibling ("X HOLDINGS") or another company, so
         # each known word the entity lacks also costs a flat share (ADDED_WORD_FACTOR), and
-        # each entity word the seed lacks a smaller one (DROPPED_WORD_FACTOR).
+        # each entity word the seed lacks a share growing with its rarity (DROPPED_WORD_COST).
         precision, recall = shared / key_weight, shared / query_weight
-        added = sum(1 for t in known if t not in key_tokens)
-        dropped = sum(1 for t in key_tokens if t not in tokens)
         f2 = min(1.0, 5 * precision * recall / (4 * precision + recall))
-        return f2 * ADDED_WORD_FACTOR**added * DROPPED_WORD_FACTOR**dropped
+        dropped = 1.0
+        for t, count in unmatched.items():
+            rarity = min(1.0, self._weight(t) / self._unseen_weight)
+            dropped *= (DROPPED_WORD_FACTOR - DROPPED_WORD_COST * rarity) ** count
+        return f2 * ADDED_WORD_FACTOR**added, dropped, missing
 
-    def _score_key(
-        self, query: str, query_sorted: str, tokens: list[str], known: set[str], key_id: int, label: str
-    ) -> _Scored:
+    def _score_key(self, q: _Query, key_id: int) -> _Scored:
         key = self.index.keys[key_id]
         former = bool(self.index.key_former[key_id])
-        exact = key == query
+        exact = key == q.text
+        support = domain_support(q.label, key) if q.label else 0.0
+        vouched = 0.0  # how far the website vouches for this name beyond the seed's words
         if exact:
-            score = 1.0
+            score = name_score = 1.0
+            vouched = support * q.label_lift  # lifts an exact former name only
         else:
             # Reordered or typo-corrected tokens are close, but only the same name is exact.
             key_tokens = key.split()
-            characters = fuzz.ratio(query_sorted, " ".join(sorted(key_tokens))) / 100
-            overlap = self._token_overlap(tokens, known, key_tokens)
-            score = min(0.99, CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap)
+            characters = fuzz.ratio(q.sorted_text, " ".join(sorted(key_tokens))) / 100
+            overlap, dropped, missing = self._token_overlap(q, key_tokens)
+            vouched = support * q.label_lift * MISSING_WORD_LIFT**missing
+            name_score = min(0.99, CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap * dropped)
+            # The entity words the seed lacks are what a website spelling the name vouches for.
+            score = min(
+                0.99, CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap * dropped ** (1 - vouched)
+            )
         if former:
             score *= FORMER_NAME_FACTOR
+            name_score *= FORMER_NAME_FACTOR
         method = "former_name" if former else ("exact" if exact else "fuzzy")
-        name_score = score
-        support = domain_support(label, key) if label else 0.0
-        if support and score < 1.0:
-            score += (1.0 - score) * DOMAIN_LIFT * support
+        if vouched and score < 1.0:
+            score += (1.0 - score) * DOMAIN_LIFT * vouched
             method = "domain"
         entity = int(self.index.key_entity[key_id])
         return _Scored(entity, key_id, score, method, bool(self.index.live[entity]), name_score, support)
@@ -479,14 +587,11 @@ class Matcher:
         query = normalise_name(name)
         if not query:
             return MatchResult(None, None, 0.0, None, "unmatched", [])
-        label = "".join(c for c in domain_label(domain or "") if c.isalnum())
-        query_sorted = " ".join(sorted(query.split()))
-        known = {t for t in query.split() if t in self._token_ids}
-        tokens = [self._resolve(t) for t in query.split()]
+        q = self._prepare(query, domain)
         index = self.index
         best: dict[int, _Scored] = {}
-        for key_id in self._candidate_keys(query, query_sorted, tokens, label):
-            scored = self._score_key(query, query_sorted, tokens, known, key_id, label)
+        for key_id in self._candidate_keys(q):
+            scored = self._score_key(q, key_id)
             if scored.entity not in best or scored.score > best[scored.entity].score:
                 best[scored.entity] = scored
         # A live entity outranks a struck-off or dissolved one of (nearly) the same score.
@@ -500,7 +605,9 @@ class Matcher:
             top_score = max((s.score for s in ranked), default=0.0)
             return MatchResult(None, None, top_score, None, "unmatched", candidates)
         top = eligible[0]
-        runner_up = eligible[1] if len(eligible) > 1 else None
+        # The runner-up need not clear the threshold: "X Y" at 0.86 for "X Y GROUP" beside
+        # "X Y ASIA" at 0.84 is a guess between names that each lack a word, not a match.
+        runner_up = next((s for s in ranked if s is not top), None)
         if runner_up is not None and self._too_close(top, runner_up):
             return MatchResult(None, None, top.score, top.method, "ambiguous", candidates)
         return MatchResult(

@@ -109,6 +109,8 @@ def test_domain_support():
     assert domain_support("harbourline", "HARBOURLINE LOGISTICS") == 1.0
     assert domain_support("acme", "LIM BROS FOOD DISTRIBUTION") == 0.0
     assert domain_support("lim", "LIM BROS FOOD DISTRIBUTION") == 0.0  # too short to mean anything
+    assert domain_support("meridianfrieght", "MERIDIAN FREIGHT") >= 0.9  # a misspelt label
+    assert domain_support("meridianfreight", "XIN MERIDIAN FREIGHT") == 0.0  # the name holds it inside
 
 
 def test_former_name(matcher):
@@ -239,3 +241,65 @@ def test_strings_round_trip() -> None:
     values = ["", "CAFÉ", "TAN AND SONS", "中文", "X" * 300]
     strings = Strings.of(values)
     assert len(strings) == len(values) and [strings[i] for i in range(len(values))] == values
+
+
+def test_domain_spelling_the_leading_words_beats_names_holding_them_inside() -> None:
+    # Entities from several generator versions side by side, as in the demo database.
+    matcher = Matcher(
+        MatchIndex.build(
+            [
+                RegistryEntity("201700001A", "MERIDIAN FREIGHT SERVICES PTE LTD", LIVE),
+                RegistryEntity("201700002B", "XIN MERIDIAN FREIGHT PRIVATE LIMITED", LIVE),
+                RegistryEntity("201700003C", "BANYAN MERIDIAN FREIGHT SERVICES (S) PTE. LTD.", LIVE),
+                RegistryEntity("200702345H", "STRAITS FORWARDING & CUSTOMS AGENCY PTE. LTD.", LIVE),
+                RegistryEntity("201700004D", "STAR STRAITS FORWARDING", "Live"),
+                RegistryEntity("201700005E", "ZENITH STRAITS FORWARDING PTE. LTD.", LIVE),
+            ]
+        )
+    )
+    meridian = matcher.match("Meridian Freight", "meridianfreight.sg")
+    assert (meridian.status, meridian.uen, meridian.method) == ("matched", "201700001A", "domain")
+    straits = matcher.match("Straits Forwarding", "straitsforwarding.com")
+    assert (straits.status, straits.uen, straits.method) == ("matched", "200702345H", "domain")
+    # Without the website, a name that is only the middle of others is no match.
+    assert matcher.match("Meridian Freight").status != "matched"
+
+
+def test_a_website_spelling_only_the_first_word_does_not_vouch_for_the_rest() -> None:
+    matcher = Matcher(
+        MatchIndex.build(
+            [
+                RegistryEntity("1", "ANGEN OSMAN BEVERAGE TRADING PTE. LTD.", LIVE),
+                RegistryEntity("2", "ANGEN TRADING PTE. LTD.", LIVE),
+                RegistryEntity("3", "POLYNET DIGITAL ASIA PRIVATE LIMITED", LIVE),
+            ]
+        )
+    )
+    # The seed names a company the registry lacks; its website shares only the leading word.
+    assert matcher.match("Angen Beverage Trading", "angen.com").status != "matched"
+    assert matcher.match("Polynet Media Asia", "polynet.com.sg").status != "matched"
+
+
+def test_singapore_inside_a_name_is_optional() -> None:
+    matcher = Matcher(MatchIndex.build([RegistryEntity("1", "VOFU FACILITY SERVICES SINGAPORE PTE. LTD.", LIVE)]))
+    assert matcher.match("Vofu Facility Singapore Services").uen == "1"
+
+
+def test_a_typo_is_corrected_to_the_spelling_the_other_words_confirm() -> None:
+    # YONGLUO is one edit from both YONGLUHO and YONGLUVO; only one of them is a warehouse.
+    matcher = Matcher(
+        MatchIndex.build(
+            [
+                RegistryEntity("1", "YONGLUHO RENOVATION PTE LTD", LIVE),
+                RegistryEntity("2", "YONGLUHO STORES PRIVATE LIMITED", LIVE),
+                RegistryEntity("3", "YONGLUVO WAREHOUSING", "Live"),
+            ]
+        )
+    )
+    assert matcher.match("Yongluo Warehousing").uen == "3"
+
+
+def test_a_repeated_word_must_be_repeated_in_the_name() -> None:
+    matcher = Matcher(MatchIndex.build([RegistryEntity("1", "LNA MANAGEMENT GROUP PTE. LTD.", LIVE)]))
+    assert matcher.match("LNA Management Group").uen == "1"
+    assert matcher.match("LNA Management Group Group Pte Ltd").status == "unmatched"
