@@ -183,10 +183,19 @@ class CrawlCounts:
 
 def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) -> CrawlCounts:
     """Store pages (shared by URL), per-site outcomes and the tenant's crawl evidence, replacing the
-    last crawl's; industries served get an SSIC code where the alphabetical index knows them."""
+    last crawl's; industries served get an SSIC code where the alphabetical index knows them.
+
+    A crawled company's pages become exactly this crawl's pages: one page can be reached as
+    http or https, with or without www., so URLs alone would let re-crawls pile up variants.
+    """
     index = SsicIndex(conn.execute("select phrase, code from registry.ssic_index").fetchall())
     evidence = with_ssic(_distinct_evidence(result.evidence), index)
+    crawled_companies = sorted({int(o["company_key"]) for o in result.outcomes})
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "delete from icp.crawl_pages where company_id = any(%s) and not (url = any(%s))",
+            (crawled_companies, [p["url"] for p in result.pages]),
+        )
         cur.executemany(
             "insert into icp.crawl_pages (company_id, url, page_type, http_status, title, content_hash)"
             " values (%s, %s, %s, %s, %s, %s) on conflict (url) do update set"

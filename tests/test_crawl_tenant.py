@@ -15,13 +15,15 @@ import pytest
 
 from icp_assets.assets.crawl import crawl_evidence
 from icp_assets.cli import main
+from icp_assets.demo.catalog import demo_intake
 from icp_assets.demo.fixture_sites import company_sites, hostile_sites
 from icp_assets.demo.vhost import VirtualHostServer
 from icp_assets.intake import Intake, submit_intake
 from icp_assets.partitions import tenant_partitions
-from icp_assets.stages import link_seeds_to_companies
+from icp_assets.stages import link_seeds_to_companies, record_crawl
 from resources.crawler import CrawlerResource
 from resources.postgres import PostgresResource
+from scrapers.runner import CrawlResult
 
 TENANT = "crawltest"
 SITES = company_sites(4, pages=8, seed=9, personal_emails=30)
@@ -123,3 +125,29 @@ def test_icp_crawl_writes_evidence_without_a_tenant(
     assert f"https://{site.domain}/: 8 pages" in capsys.readouterr().out
     assert main(["crawl", "ftp://example.com/", "--output", str(out)]) == 2
     assert "not an http(s) URL: ftp://example.com/" in capsys.readouterr().err
+
+
+def test_a_recrawl_replaces_a_companys_pages_whatever_their_url_variant(fresh_database_url: str) -> None:
+    """The same page reached as https://www.x and http://x is one page of the company, not two."""
+    with psycopg.connect(fresh_database_url) as conn:
+        submit_intake(conn, "variants", Intake.model_validate(demo_intake()), None)
+        link_seeds_to_companies(conn, "variants")
+        company_id = conn.execute("select company_id from icp.companies where domain = 'harbourline.sg'").fetchone()[0]
+
+        def crawl(url: str) -> CrawlResult:
+            page = {"company_key": str(company_id), "url": url, "page_type": "home", "http_status": 200}
+            outcome = {
+                "company_key": str(company_id),
+                "site_url": url,
+                "pages_fetched": 1,
+                "robots_refused": 0,
+                "http_errors": 0,
+                "timeouts": 0,
+                "reduced_evidence": True,
+            }
+            return CrawlResult(pages=[page], evidence=[], outcomes=[outcome])
+
+        record_crawl(conn, "variants", crawl("http://harbourline.sg/"))
+        record_crawl(conn, "variants", crawl("https://www.harbourline.sg/"))
+        urls = [r[0] for r in conn.execute("select url from icp.crawl_pages where company_id = %s", (company_id,))]
+    assert urls == ["https://www.harbourline.sg/"]
