@@ -26,6 +26,8 @@ storage:
     postgres_url:
       env: ICP_DAGSTER_DATABASE_URL
 concurrency:
+  runs:
+    max_concurrent_runs: 4  # the nightly refresh queues one run per tenant; a few run at once
   pools:
     default_limit: 1  # one dbt build at a time (pool dbt_build): builds share views and the seed
 telemetry:
