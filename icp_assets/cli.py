@@ -225,24 +225,23 @@ def _accept(args: argparse.Namespace) -> int:
 
 def _crawl(args: argparse.Namespace) -> int:
     import tempfile
-    from urllib.parse import urlsplit
 
-    from resources.postgres import icp_home
-    from scrapers.runner import CrawlError, CrawlTarget, run_crawl
+    from icp_assets.intake import normalise_domain
+    from resources.crawler import CrawlerResource
+    from scrapers.runner import CrawlError, CrawlTarget
 
-    bad = [url for url in args.urls if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname]
-    if bad:
-        print(f"crawl: not an http(s) URL: {', '.join(bad)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    targets = {urlsplit(url).hostname.removeprefix("www."): url for url in args.urls}
+    targets: dict[str, str] = {}
+    for url in args.urls:
+        try:
+            targets.setdefault(normalise_domain(url), url)
+        except ValueError as err:
+            print(f"crawl: not an http(s) URL: {url} ({err})", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    crawler = CrawlerResource(page_cap=args.page_cap, delay_s=args.delay)
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         try:
-            result = run_crawl(
-                [CrawlTarget(host, url) for host, url in targets.items()],
-                Path(tmp) / "crawl.jsonl",
-                page_cap=args.page_cap,
-                cache_dir=icp_home() / "crawl-cache",
-                delay_s=args.delay,
+            result = crawler.crawl(
+                [CrawlTarget(domain, url) for domain, url in targets.items()], Path(tmp) / "crawl.jsonl"
             )
         except CrawlError as err:
             print(err, file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -14,8 +13,8 @@ from scrapers.runner import CrawlResult, CrawlTarget, run_crawl
 
 
 class CrawlerResource(ConfigurableResource):
-    """Crawl policy for tenant crawls. ``host_map_json`` routes host names to local servers
-    (``{"acme.sg": "127.0.0.1:8080"}``); it defaults to the ICP_CRAWL_HOST_MAP variable."""
+    """Crawl policy. Settings left unset fall through to the crawler's own settings, which read
+    ICP_CRAWL_HOST_MAP and ICP_CRAWL_DELAY (scrapers/settings.py)."""
 
     page_cap: int = Field(default=25, description="Most pages fetched per site.")
     timeout_s: float = Field(default=15.0, description="Download timeout per request, seconds.")
@@ -23,17 +22,15 @@ class CrawlerResource(ConfigurableResource):
         default=None,
         description="Seconds between two requests to one site; unset: ICP_CRAWL_DELAY or 1 s; 0: no politeness.",
     )
-    host_map_json: str | None = Field(default=None, description="JSON map of host name -> host:port.")
-
-    def host_map(self) -> dict[str, str]:
-        raw = self.host_map_json or os.environ.get("ICP_CRAWL_HOST_MAP")
-        return json.loads(raw) if raw else {}
+    host_map_json: str | None = Field(
+        default=None, description="JSON map of host name -> host:port; unset: ICP_CRAWL_HOST_MAP."
+    )
 
     def crawl(self, targets: list[CrawlTarget], out_path: Path) -> CrawlResult:
         return run_crawl(
             targets,
             out_path,
-            host_map=self.host_map(),
+            host_map=json.loads(self.host_map_json) if self.host_map_json else None,
             page_cap=self.page_cap,
             cache_dir=icp_home() / "crawl-cache",
             timeout_s=self.timeout_s,
