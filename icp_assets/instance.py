@@ -49,7 +49,7 @@ def prepare_environment() -> str:
     ensure_database(dagster_database_url(url))
     export_connection_env(url)
     os.environ["ICP_DATABASE_URL"] = url
-    home = icp_home() / "dagster"
+    home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text() != DAGSTER_YAML:

@@ -24,12 +24,11 @@ from icp_assets.db import connect
 from icp_assets.demo.catalog import DEMO_TENANT, all_companies, demo_intake
 from icp_assets.demo.vhost import VirtualHostServer
 from icp_assets.demo.websites import build_sites
-from icp_assets.instance import dagster_instance
+from icp_assets.instance import dagster_home, dagster_instance
 from icp_assets.intake import Intake, submit_intake
 from icp_assets.runs import console_log_config
 from icp_assets.stages import latest_cards
 from icp_assets.synthetic_registry import generate_acra_csvs
-from resources.postgres import icp_home
 from resources.registry_files import RegistryFilesResource
 
 log = logging.getLogger(__name__)
@@ -39,6 +38,10 @@ DEMO_REGISTRY_SEED = 7
 RUN_TIMEOUT_S = 900
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
+
+
+def daemon_log() -> Path:
+    return dagster_home() / "daemon.log"
 
 
 def run_demo() -> int:
@@ -81,19 +84,20 @@ def load_demo_registry(instance: DagsterInstance) -> None:
 
 def run_through_daemon(instance: DagsterInstance, run_key: str) -> DagsterRunStatus:
     """Run the daemon until the sensor-requested run with ``run_key`` finishes; returns its status."""
-    daemon = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(WORKSPACE)],
-        stdout=subprocess.DEVNULL,
-        stderr=open(icp_home() / "dagster" / "daemon.log", "ab"),
-    )
-    try:
-        return _wait_for_run(instance, run_key)
-    finally:
-        daemon.terminate()
+    with daemon_log().open("ab") as log_file:
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(WORKSPACE)],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
         try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+            return _wait_for_run(instance, run_key)
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
 
 
 def _wait_for_run(instance: DagsterInstance, run_key: str) -> DagsterRunStatus:
@@ -108,4 +112,4 @@ def _wait_for_run(instance: DagsterInstance, run_key: str) -> DagsterRunStatus:
         if status in FINISHED:
             return status
         time.sleep(2)
-    raise TimeoutError(f"no finished run for {run_key} after {RUN_TIMEOUT_S} s (daemon log: {icp_home() / 'dagster'})")
+    raise TimeoutError(f"no finished run for {run_key} after {RUN_TIMEOUT_S} s (daemon log: {daemon_log()})")
