@@ -338,11 +338,15 @@ def main() -> None:
             cards.setdefault(tenant_id, []).append(
                 {"seeds": set(seed_names), "reduced": reduced, "expression": expression, "size": size}
             )
-        themes = dict(
-            conn.execute(
-                "select tenant_id, count(distinct theme) from marts.icp_negative_icp group by tenant_id"
-            ).fetchall()
-        )
+        # All negative themes (churn reasons, anti-ICP answers, over-represented attributes), and
+        # the themes drawn from churn reasons alone.
+        themes = {
+            tenant_id: (total, from_reasons)
+            for tenant_id, total, from_reasons in conn.execute(
+                "select tenant_id, count(distinct theme), count(distinct theme) filter (where kind = 'churn_theme')"
+                " from marts.icp_negative_icp group by tenant_id"
+            )
+        }
         loo_hits, loo_sizes, loo_total = 0, [], 0
         for t in tenants:
             if t.planted and t.held_out is not None:
@@ -382,7 +386,14 @@ def main() -> None:
         )
     with_reasons = [t for t in tenants if sum(1 for s in t.lost if s.reason) >= 2]
     figure(
-        BENCH, "negative_icp_3plus_themes_share", statistics.mean(themes.get(t.tenant_id, 0) >= 3 for t in with_reasons)
+        BENCH,
+        "negative_icp_3plus_themes_share",
+        statistics.mean(themes.get(t.tenant_id, (0, 0))[0] >= 3 for t in with_reasons),
+    )
+    figure(
+        BENCH,
+        "negative_icp_3plus_churn_reason_themes_share",
+        statistics.mean(themes.get(t.tenant_id, (0, 0))[1] >= 3 for t in with_reasons),
     )
     figure(BENCH, "loo_held_out_in_card_audience", loo_hits / loo_total if loo_total else 0.0)
     figure(BENCH, "loo_audience_size_median", statistics.median(loo_sizes) if loo_sizes else 0, "entities")

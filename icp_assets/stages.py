@@ -274,7 +274,11 @@ def _distinct_evidence(evidence: Iterable[dict]) -> list[dict]:
 
 
 def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
-    """Copy the tenant's cards from the dbt mart into the product table, keyed by intake response."""
+    """Copy the tenant's cards from the dbt mart into the product table, keyed by intake response.
+
+    Only cards the mart built from the current intake are published: should a newer intake arrive
+    between the dbt build and this step, its own run publishes its cards.
+    """
     response_id = current_response_id(conn, tenant_id)
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         # The card as dbt built it, with its audience size (icp_audience) and pitch (icp_targeting_pack).
@@ -284,8 +288,8 @@ def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
             " from marts.icp_suggestions s"
             " left join marts.icp_audience a on a.suggestion_id = s.suggestion_id"
             " left join marts.icp_targeting_pack t on t.suggestion_id = s.suggestion_id"
-            " where s.tenant_id = %s order by s.rank",
-            (tenant_id,),
+            " where s.tenant_id = %s and s.response_id = %s order by s.rank",
+            (tenant_id, response_id),
         ).fetchall()
         cur.execute(
             "delete from icp.icp_suggestions where tenant_id = %s and response_id = %s", (tenant_id, response_id)

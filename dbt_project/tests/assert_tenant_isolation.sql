@@ -1,5 +1,5 @@
 -- Every pattern row of a tenant is backed by that tenant's own current seeds.
-select p.tenant_id, p.namespace, p.attribute_value
+select p.tenant_id, p.namespace, p.attribute_key
 from {{ ref('icp_patterns') }} as p
 where {{ tenant_filter('p.tenant_id') }}
   and not exists (
@@ -7,5 +7,5 @@ where {{ tenant_filter('p.tenant_id') }}
     from {{ ref('int_seed_attributes') }} as a
     where a.tenant_id = p.tenant_id
       and a.namespace = p.namespace
-      and lower(a.attribute_key) = lower(p.attribute_value)
+      and a.attribute_key = p.attribute_key
 )

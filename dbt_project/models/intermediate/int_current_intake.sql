@@ -14,7 +14,11 @@ select
     latest.vendor_website,
     latest.vendor_domain,
     vendor.company_id                                          as vendor_company_id,
-    nullif(trim(latest.answers ->> 'employee_band'), '')       as declared_employee_band,
+    -- The intake's bands 250-999 and 1000+ are one band, 250+, in the size_band macro's scale.
+    case
+        when latest.answers ->> 'employee_band' in ('250-999', '1000+') then '250+'
+        else nullif(trim(latest.answers ->> 'employee_band'), '')
+    end                                                        as declared_employee_band,
     array(
         select trim(x) from jsonb_array_elements_text(
             case when jsonb_typeof(latest.answers -> 'must_have_integrations') = 'array'

@@ -88,6 +88,7 @@ joined as (
         counts.tenant_id,
         totals.response_id,
         counts.namespace,
+        counts.attribute_key,
         counts.attribute_value,
         case
             when counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')

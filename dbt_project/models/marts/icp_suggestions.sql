@@ -140,7 +140,7 @@ kept as (
     left join patterns as tenant_wide
         on tenant_wide.tenant_id = card_attrs.tenant_id
        and tenant_wide.namespace = card_attrs.namespace
-       and lower(tenant_wide.attribute_value) = card_attrs.attribute_key
+       and tenant_wide.attribute_key = card_attrs.attribute_key
     where card_attrs.namespace in {{ card_namespaces }}
       and card_attrs.seeds_with * 2 >= cards.seeds_covered
 ),
@@ -227,11 +227,11 @@ flags as (
         on p.tenant_id = cards.tenant_id
        and p.churned_with > 0
        and (
-            (p.namespace || ':' || lower(p.attribute_value)) = any(cards.cluster)
+            (p.namespace || ':' || p.attribute_key) = any(cards.cluster)
             or exists (
                 select 1 from kept
                 where kept.tenant_id = cards.tenant_id and kept.rank = cards.rank
-                  and kept.namespace = p.namespace and kept.attribute_key = lower(p.attribute_value)
+                  and kept.namespace = p.namespace and kept.attribute_key = p.attribute_key
                   and (kept.namespace <> 'buyer_title' or kept.pick <= 3)
                   and (kept.namespace <> 'integration' or kept.pick <= 4)
                   and (kept.namespace not in ('size_band', 'industry_served') or kept.pick = 1)

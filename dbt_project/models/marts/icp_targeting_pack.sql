@@ -2,7 +2,7 @@
 -- `icp audience` expression, technographic filters (integrations), title filters (champions)
 -- and a short pitch. The SSIC filter is the card's defining SSIC attribute, or else the SSIC
 -- subclasses of its customers. Registry filters of one namespace are OR'ed, namespaces AND'ed
--- (precision); reach_expression OR's them all.
+-- (precision); reach_expression OR's them all; both are limited to live companies.
 with cards as (
     select * from {{ ref('icp_suggestions') }}
     where {{ tenant_filter('tenant_id') }}
@@ -70,9 +70,11 @@ select
     cards.integrations                                              as technographic_filters,
     cards.champion_titles                                           as title_filters,
     cards.headcount_band,
-    (select string_agg(clause, ' AND ' order by namespace) from by_namespace as b
+    -- Audiences count live companies, so both expressions say so: pasted into `icp audience`
+    -- they give the totals icp_audience reports.
+    'status:live AND ' || (select string_agg(clause, ' AND ' order by namespace) from by_namespace as b
       where b.suggestion_id = cards.suggestion_id)                  as audience_expression,
-    expressions.reach_expression,
+    'status:live AND (' || expressions.reach_expression || ')'      as reach_expression,
     concat(
         format('For %s', coalesce(nullif(array_to_string(cards.champion_titles, ' / '), ''), 'operations leads')),
         format(' at %s', lower(left(cards.title, 1)) || substr(cards.title, 2)),
