@@ -22,7 +22,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from bench.report import baseline, figure, note
-from icp_assets.demo.fixture_sites import SIGNALS, FixtureSite, company_sites
+from icp_assets.demo.fixture_sites import INTEGRATIONS, SIGNALS, FixtureSite, company_sites
 from icp_assets.demo.vhost import VirtualHostServer
 from scrapers.runner import CrawlTarget, run_crawl
 
@@ -88,11 +88,6 @@ def crawl_with_scrapy(
 
 # --- the baseline: the plan's crawler --------------------------------------------------------
 
-_NAIVE_INTEGRATIONS = (
-    "HubSpot", "Salesforce", "Shopify", "Xero", "Stripe", "Segment", "Intercom", "Zendesk", "Slack", "SAP",
-    "NetSuite", "QuickBooks", "Magento", "WooCommerce", "Marketo", "Mailchimp", "Zapier", "Microsoft Dynamics",
-    "Lazada", "Shopee", "Freshdesk", "PayPal",
-)  # fmt: skip
 _NAIVE_HEADCOUNT = re.compile(r"(?:team of (\d[\d,]*)|(\d[\d,]*)\+? (?:employees|staff))", re.I)
 
 
@@ -101,7 +96,7 @@ def naive_extract(url: str, soup: BeautifulSoup) -> dict[str, set[str]]:
     text = soup.get_text(" ", strip=True)
     lower = text.lower()
     found: dict[str, set[str]] = {signal: set() for signal in SIGNALS}
-    found["integration"] = {name for name in _NAIVE_INTEGRATIONS if name.lower() in lower}
+    found["integration"] = {name for name in INTEGRATIONS if name.lower() in lower}
     items = [li.get_text(" ", strip=True) for li in soup.select("main li")]
     if "career" in url or "job" in url:
         found["buyer_title"] = {item.split(" - ")[0] for item in items}

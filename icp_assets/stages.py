@@ -243,7 +243,7 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
                     Jsonb(e["value"]),
                     e.get("url"),
                     e.get("page_type"),
-                    (e.get("snippet") or "")[:200] or None,
+                    e.get("snippet") or None,  # cut to 200 characters by the crawler
                     e["confidence"],
                 )
                 for e in evidence

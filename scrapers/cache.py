@@ -59,6 +59,6 @@ class CompactCacheStorage:
             "headers": dict(response.headers),
             "body": response.body,
         }
-        temporary = path.with_suffix(".tmp")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # several crawls share the cache
         temporary.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temporary, path)

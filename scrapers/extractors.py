@@ -51,17 +51,30 @@ _PAGE_TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
 _HOME_PATHS = {"", "/", "/index.html", "/index.htm", "/index.php", "/home"}
 
 
+def _segments(path: str) -> list[str]:
+    return [re.sub(r"\.(html?|php|aspx?)$", "", s) for s in path.lower().split("/") if s]
+
+
+def _segment_type(segment: str) -> str | None:
+    """The page type a whole path segment names (/careers, /case-studies), if any."""
+    return next((page_type for page_type, keywords in _PAGE_TYPE_KEYWORDS.items() if segment in keywords), None)
+
+
 def classify_page(url: str, link_text: str = "") -> str:
-    """Page type from the URL path (last matching segment wins, so /company/careers is careers),
-    falling back to the link text; ``"other"`` for pages the crawler should skip."""
+    """Page type from the URL path, falling back to the link text; ``"other"`` for pages the
+    crawler should skip. Whole segments win over words inside one (/careers/customer-success-manager
+    is a careers page), and the last matching segment wins (/company/careers is careers)."""
     path = urlsplit(url).path.lower().rstrip("/")
     if path in _HOME_PATHS or path + "/" in _HOME_PATHS:
         return "home"
-    for segment in reversed([s for s in path.split("/") if s]):
-        segment = re.sub(r"\.(html?|php|aspx?)$", "", segment)
+    segments = _segments(path)
+    for segment in reversed(segments):
+        if page_type := _segment_type(segment):
+            return page_type
+    for segment in reversed(segments):
         words = set(re.split(r"[-_.]", segment))
         for page_type, keywords in _PAGE_TYPE_KEYWORDS.items():
-            if segment in keywords or words & set(keywords):
+            if words & set(keywords):
                 return page_type
     text = " ".join(link_text.lower().split())
     for page_type, keywords in _PAGE_TYPE_KEYWORDS.items():
@@ -101,8 +114,8 @@ def _content_blocks(html: str, tags: tuple[str, ...]) -> list[str]:
 def _detail_heading(url: str, html: str) -> str | None:
     """The <h1> of a detail page (/industries/retail, /case-studies/acme, /careers/finance-manager):
     there the heading names the one industry, customer or job, and the rest is prose."""
-    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
-    if len(segments) < 2 or classify_page("/" + segments[-1]) != "other":
+    segments = _segments(urlsplit(url).path)
+    if len(segments) < 2 or _segment_type(segments[-1]) is not None:
         return None
     heading = " ".join(_selector(html).xpath("normalize-space(//h1)").get("").split())
     return heading or None

@@ -49,7 +49,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.BackoffRetryMiddleware": 550,
     "scrapers.middlewares.HostMapMiddleware": 700,  # before HttpProxy (750): local host routing
-    "scrapers.middlewares.ScrubEmailsMiddleware": 950,  # after HttpCache (900): bodies cached scrubbed
+    # Responses travel from high numbers to low: decompress (960), scrub (950), then cache (900),
+    # so the scrubber reads text, not gzip, and the cache keeps only scrubbed bodies.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 960,
+    "scrapers.middlewares.ScrubEmailsMiddleware": 950,
 }
 
 # A relative HTTPCACHE_DIR lives in the project's .scrapy directory. Within the TTL a re-crawl

@@ -3,6 +3,7 @@ real HTTP on 127.0.0.1, records read back from the JSON lines file."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from icp_assets.demo.catalog import BEST_CUSTOMERS, CHURNED_CUSTOMERS, VENDOR, all_companies
-from icp_assets.demo.vhost import VirtualHostServer
+from icp_assets.demo.vhost import Reply, VirtualHostServer
 from icp_assets.demo.websites import build_sites
 from scrapers.runner import CrawlError, CrawlResult, CrawlTarget, run_crawl
 
@@ -171,3 +172,29 @@ def test_a_cache_left_in_another_layout_is_a_miss_not_an_error(tmp_path: Path) -
             (entry / "pickled_meta").mkdir(parents=True)
         result = run_crawl(targets, tmp_path / "second.jsonl", host_map=server.host_map(), cache_dir=cache)
     assert result.outcomes[0]["pages_fetched"] > 1 and result.outcomes[0]["http_errors"] == 0
+
+
+def test_gzipped_pages_are_read_and_cached_without_their_emails(tmp_path: Path) -> None:
+    """Real servers compress: the scrubber must see the decompressed text, and so must the cache."""
+    page = (
+        "<html><body><h1>Gzip Co</h1><p>Works with Xero and NetSuite.</p>"
+        + "".join(f"<p>Write to staff{i}.person@gzip.example</p>" for i in range(200))
+        + "</body></html>"
+    )
+    body = gzip.compress(page.encode())
+    site = {"/": Reply(200, body, headers=(("Content-Encoding", "gzip"),)), "/robots.txt": ("text/plain", b"")}
+    cache = tmp_path / "cache"
+    with VirtualHostServer({"gzip.example": site}) as server:
+        result = run_crawl(
+            [CrawlTarget("gz", "http://gzip.example/")],
+            tmp_path / "out.jsonl",
+            host_map=server.host_map(),
+            cache_dir=cache,
+            delay_s=0,
+        )
+    assert result.outcomes[0]["pages_fetched"] == 1 and result.outcomes[0]["http_errors"] == 0
+    assert {"Xero", "NetSuite"} <= {e["value"]["label"] for e in result.evidence if e["signal_key"] == "integration"}
+    cached = [p.read_bytes() for p in cache.rglob("*") if p.is_file()]
+    assert any(b"Works with Xero" in data for data in cached)  # stored decompressed
+    assert not any(b"@gzip.example" in data for data in cached)
+    assert "@gzip.example" not in (tmp_path / "out.jsonl").read_text()

@@ -51,6 +51,8 @@ def labels(evidence: list[dict], signal_key: str | None = None) -> set[str]:
         ("https://acme.sg/pricing", "", "pricing"),
         ("https://acme.sg/company/careers", "", "careers"),
         ("https://acme.sg/jobs.html", "", "careers"),
+        ("https://acme.sg/careers/customer-success-manager", "", "careers"),
+        ("https://acme.sg/customers/app-partners-inc", "", "customers"),
         ("https://acme.sg/p/12", "Case studies", "customers"),
         ("https://acme.sg/page?id=4", "Who we serve", "industries"),
         ("https://acme.sg/blog/new-office", "Read more", "other"),
