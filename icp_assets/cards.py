@@ -20,34 +20,50 @@ def audience_text(card: dict) -> str:
     )
 
 
+def card_fields(card: dict) -> list[tuple[str, str]]:
+    """A card as (label, text) pairs: what the terminal table and the Dagster markdown both show."""
+    ssic = "; ".join(
+        f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or [], strict=False)
+    )
+    coverage = f"{card.get('seeds_covered')}/{card.get('seeds_total')} best customers"
+    lift = f", lift {card['lift']:.1f}x vs chance" if card.get("lift") is not None else ""
+    return [
+        ("SSIC", ssic or "-"),
+        ("Headcount", card.get("headcount_band") or "-"),
+        ("Integrations", ", ".join(card.get("integrations") or []) or "-"),
+        ("Champions", ", ".join(card.get("champion_titles") or []) or "-"),
+        ("Audience", audience_text(card)),
+        ("Evidence", f"{card['evidence_count']} evidence rows, {coverage}{lift}"),
+        ("Watch out", "; ".join(card.get("negative_flags") or []) or "-"),
+        ("Why", card.get("rationale") or "-"),
+    ]
+
+
 def format_cards(tenant_id: str, cards: list[dict]) -> str:
     if not cards:
         return f"{tenant_id}: no suggestion cards yet (has `icp run --tenant {tenant_id}` finished?)"
     lines = [f"{tenant_id}: {len(cards)} micro-ICP suggestion(s)", ""]
     for card in cards:
-        ssic = "; ".join(
-            f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or [], strict=False)
-        )
         badge = "  [reduced evidence]" if card.get("reduced_evidence") else ""
-        coverage = f"{card.get('seeds_covered')}/{card.get('seeds_total')} best customers"
-        lift = f", lift {card['lift']:.1f}x vs chance" if card.get("lift") is not None else ""
-        fields = [
-            ("SSIC", ssic or "-"),
-            ("Headcount", card.get("headcount_band") or "-"),
-            ("Integrations", ", ".join(card.get("integrations") or []) or "-"),
-            ("Champions", ", ".join(card.get("champion_titles") or []) or "-"),
-            ("Audience", audience_text(card)),
-            ("Evidence", f"{card['evidence_count']} evidence rows, {coverage}{lift}"),
-            ("Watch out", "; ".join(card.get("negative_flags") or []) or "-"),
-            ("Why", card.get("rationale") or "-"),
-        ]
         lines.append(f"#{card['rank']} {card['title']}{badge}   (id {card['suggestion_id']})")
-        for label, value in fields:
-            wrapped = textwrap.wrap(str(value), width=88) or ["-"]
+        for label, value in card_fields(card):
+            wrapped = textwrap.wrap(value, width=88) or ["-"]
             lines.append(f"    {label:<13}{wrapped[0]}")
             lines.extend(f"    {'':<13}{more}" for more in wrapped[1:])
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def cards_markdown(cards: list[dict]) -> str:
+    """The cards as markdown, for the suggestion_cards asset's metadata in the Dagster UI."""
+    if not cards:
+        return "_No card: nothing in the evidence stands out yet._"
+    blocks = []
+    for card in cards:
+        badge = " _(reduced evidence)_" if card.get("reduced_evidence") else ""
+        fields = "".join(f"- **{label}:** {value}\n" for label, value in card_fields(card))
+        blocks.append(f"### {card['rank']}. {card['title']}{badge}\n{fields}")
+    return "\n".join(blocks)
 
 
 def accept_card(conn: psycopg.Connection, tenant_id: str, suggestion_id: str, accepted_by: str | None) -> int:

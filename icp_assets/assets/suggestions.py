@@ -4,7 +4,7 @@ import dagster as dg
 
 from icp_assets import stages
 from icp_assets.assets.seeds import GROUP
-from icp_assets.cards import audience_text
+from icp_assets.cards import cards_markdown
 from icp_assets.partitions import tenant_partitions
 from resources.postgres import PostgresResource
 
@@ -31,27 +31,3 @@ def suggestion_cards(context: dg.AssetExecutionContext, postgres: PostgresResour
             )
         ],
     )
-
-
-def cards_markdown(cards: list[dict]) -> str:
-    if not cards:
-        return "_No card: nothing in the evidence stands out yet._"
-    blocks = []
-    for card in cards:
-        ssic = ", ".join(
-            f"{c} {t}" for c, t in zip(card.get("ssic_codes") or [], card.get("ssic_titles") or [], strict=False)
-        )
-        badge = " _(reduced evidence)_" if card.get("reduced_evidence") else ""
-        flags = "; ".join(card.get("negative_flags") or []) or "-"
-        blocks.append(
-            f"### {card['rank']}. {card['title']}{badge}\n"
-            f"- **SSIC:** {ssic or '-'}\n"
-            f"- **Headcount:** {card.get('headcount_band') or '-'}\n"
-            f"- **Integrations:** {', '.join(card.get('integrations') or []) or '-'}\n"
-            f"- **Champions:** {', '.join(card.get('champion_titles') or []) or '-'}\n"
-            f"- **Audience:** {audience_text(card)}\n"
-            f"- **Evidence:** {card['evidence_count']} rows, {card.get('seeds_covered')}/{card.get('seeds_total')} seeds\n"
-            f"- **Why:** {card.get('rationale') or '-'}\n"
-            f"- **Watch out:** {flags}\n"
-        )
-    return "\n".join(blocks)
