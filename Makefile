@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MANIFEST := dbt_project/target/manifest.json
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
@@ -25,7 +25,7 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	touch $@
 
 demo: env
-	$(BIN)/icp demo
+	$(BIN)/python -m demo
 
 test: env
 	$(BIN)/python -m pytest
@@ -42,6 +42,9 @@ ui: env
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
 
+# Style, the import contract (pyproject's [tool.importlinter]) and a load check of the code location.
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs

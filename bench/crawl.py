@@ -22,8 +22,8 @@ import requests
 from bs4 import BeautifulSoup
 
 from bench.report import baseline, figure, note
-from icp_assets.demo.fixture_sites import INTEGRATIONS, SIGNALS, FixtureSite, company_sites
-from icp_assets.demo.vhost import VirtualHostServer
+from demo.fixture_sites import INTEGRATIONS, SIGNALS, FixtureSite, company_sites
+from demo.vhost import VirtualHostServer
 from scrapers.runner import CrawlTarget, run_crawl
 
 BENCH = "crawl"

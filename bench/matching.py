@@ -29,10 +29,10 @@ from psycopg import sql
 from rapidfuzz import fuzz, process
 
 from bench.report import baseline, figure, note
-from icp_assets.matching import Matcher, MatchIndex, RegistryEntity
-from icp_assets.names import normalise_name
-from icp_assets.registry import FORMER_NAME_COLUMNS
-from icp_assets.synthetic_registry import synthetic_acra_rows
+from demo.synthetic_registry import synthetic_acra_rows
+from icp_assets.domain.matching.matcher import Matcher, MatchIndex, RegistryEntity
+from icp_assets.domain.matching.names import normalise_name
+from icp_assets.domain.registry.acra import FORMER_NAME_COLUMNS
 
 BENCH = "matching"
 SEED = 20240611

@@ -22,9 +22,9 @@ import psycopg
 from psycopg import sql
 
 from bench.report import baseline, figure, note
-from icp_assets.db import migrate
-from icp_assets.synthetic_registry import CSV_COLUMNS, generate_acra_csvs
-from resources.postgres import drop_database, ensure_database, product_database_url, with_database
+from demo.synthetic_registry import CSV_COLUMNS, generate_acra_csvs
+from icp_assets.platform.database import drop_database, ensure_database, product_database_url, with_database
+from icp_assets.platform.db import migrate
 
 BENCH = "registry_load"
 
@@ -33,7 +33,7 @@ BENCH = "registry_load"
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from icp_assets.registry import load_acra_csvs
+from icp_assets.domain.registry.acra import load_acra_csvs
 started = time.perf_counter()
 stats = load_acra_csvs(sys.argv[1], [Path(p) for p in sys.argv[2:]])
 seconds = time.perf_counter() - started

@@ -32,10 +32,10 @@ from pathlib import Path
 import psycopg
 
 from bench.report import baseline, figure, note
-from icp_assets.audience import parse, to_sql
-from icp_assets.db import migrate
-from icp_assets.dbt_cli import run_dbt
-from resources.postgres import drop_database, product_database_url, with_database
+from icp_assets.domain.audience import parse, to_sql
+from icp_assets.platform.database import drop_database, product_database_url, with_database
+from icp_assets.platform.db import migrate
+from icp_assets.platform.dbt_runner import run_dbt
 
 BENCH = "suggestions"
 SEED_COUNTS = (5, 10, 20, 50)

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from scrapers import settings as crawl_settings  # the one home of the crawl defaults
+
     parser = argparse.ArgumentParser(prog="icp", description="ICP Finder: evidence-backed Ideal Customer Profiles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -78,8 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser("crawl", help="crawl websites for evidence, without a tenant")
     crawl.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of a site's home page")
     crawl.add_argument("--output", type=Path, required=True, help="evidence records, JSON lines")
-    crawl.add_argument("--page-cap", type=int, default=25, help="most pages per site")
-    crawl.add_argument("--delay", type=float, help="seconds between requests to one site (default 1)")
+    crawl.add_argument("--page-cap", type=int, help=f"most pages per site (default {crawl_settings.ICP_PAGE_CAP})")
+    crawl.add_argument(
+        "--delay", type=float, help=f"seconds between requests to one site (default {crawl_settings.DOWNLOAD_DELAY:g})"
+    )
     crawl.set_defaults(handler=_crawl)
 
     registry = commands.add_parser("registry", help="the ACRA registry and SSIC reference").add_subparsers(
@@ -96,44 +100,39 @@ def _parser() -> argparse.ArgumentParser:
         help="SingStat classification-structure and/or alphabetical-index xlsx",
     )
     load.set_defaults(handler=_registry_load)
-    generate = registry.add_parser("generate", help="write a synthetic registry in the ACRA CSV layout")
-    generate.add_argument("--entities", type=int, required=True)
-    generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--out", type=Path, required=True)
-    generate.set_defaults(handler=_registry_generate)
 
     resolve = commands.add_parser("resolve", help="match a CSV of seeds (name, domain) to the loaded registry")
     resolve.add_argument("--input", type=Path, required=True, metavar="CSV", help="columns: name, optional domain")
     resolve.add_argument("--output", type=Path, required=True, metavar="CSV")
     resolve.set_defaults(handler=_resolve)
 
-    commands.add_parser("demo", help="run the end-to-end demo on the embedded database").set_defaults(handler=_demo)
     commands.add_parser("ui", help="start the Dagster UI on the product database").set_defaults(handler=_ui)
     return parser
 
 
 def _db(args: argparse.Namespace) -> int:
-    from icp_assets.db import migrate
-    from resources import postgres
+    from icp_assets.platform import embedded, paths
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import migrate
 
     external = os.environ.get("ICP_DATABASE_URL")
     if args.action == "stop":
         if external:
             print("ICP_DATABASE_URL is set: that server is not ours to stop")
             return EXIT_OK
-        print("stopped" if postgres.stop_embedded_server() else "not running")
+        print("stopped" if embedded.stop_embedded_server() else "not running")
         return EXIT_OK
-    if args.action == "status" and not external and not postgres.embedded_server_running():
-        print(f"embedded server not running (data directory {postgres.embedded_pgdata()})")
+    if args.action == "status" and not external and not embedded.embedded_server_running():
+        print(f"embedded server not running (data directory {paths.embedded_pgdata()})")
         return EXIT_FAILED
-    url = postgres.product_database_url()
+    url = product_database_url()
     if args.action == "url":
         print(url)
     elif args.action in ("start", "migrate"):
         applied = migrate(url)
         print(f"{url}\nmigrations applied: {', '.join(applied) or 'none pending'}")
     elif args.action == "status":
-        from icp_assets.db import connect
+        from icp_assets.platform.db import connect
 
         with connect(url) as conn:
             versions = [r[0] for r in conn.execute("select version from public.icp_schema_migrations order by 1")]
@@ -143,9 +142,9 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _intake_submit(args: argparse.Namespace) -> int:
-    from icp_assets.db import connect
-    from icp_assets.intake import IntakeError, parse_intake, submit_intake
-    from resources.postgres import product_database_url
+    from icp_assets.domain.intake import IntakeError, parse_intake, submit_intake
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
 
     try:
         raw = args.file.read_bytes()
@@ -166,17 +165,18 @@ def _intake_submit(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from icp_assets.instance import dagster_instance
+    from icp_assets.platform.instance import dagster_instance
     from icp_assets.runs import run_tenant
 
     return EXIT_OK if run_tenant(dagster_instance(), args.tenant).success else EXIT_FAILED
 
 
 def _suggestions(args: argparse.Namespace) -> int:
-    from icp_assets.cards import format_cards
-    from icp_assets.db import connect
-    from icp_assets.stages import NoIntakeError, latest_cards
-    from resources.postgres import product_database_url
+    from icp_assets.domain.cards.publish import latest_cards
+    from icp_assets.domain.cards.render import format_cards
+    from icp_assets.domain.intake import NoIntakeError
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
 
     try:
         with connect(product_database_url()) as conn:
@@ -192,9 +192,9 @@ def _suggestions(args: argparse.Namespace) -> int:
 
 
 def _audience(args: argparse.Namespace) -> int:
-    from icp_assets.audience import ExpressionError, size_audience
-    from icp_assets.db import connect
-    from resources.postgres import product_database_url
+    from icp_assets.domain.audience import ExpressionError, size_audience
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
 
     try:
         with connect(product_database_url()) as conn:
@@ -209,9 +209,9 @@ def _audience(args: argparse.Namespace) -> int:
 
 
 def _accept(args: argparse.Namespace) -> int:
-    from icp_assets.cards import accept_card
-    from icp_assets.db import connect
-    from resources.postgres import product_database_url
+    from icp_assets.domain.cards.accept import accept_card
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
 
     with connect(product_database_url()) as conn:
         try:
@@ -226,14 +226,14 @@ def _accept(args: argparse.Namespace) -> int:
 def _crawl(args: argparse.Namespace) -> int:
     import tempfile
 
-    from icp_assets.intake import normalise_domain
     from resources.crawler import CrawlerResource
+    from scrapers.hosts import website_domain
     from scrapers.runner import CrawlError, CrawlTarget
 
     targets: dict[str, str] = {}
     for url in args.urls:
         try:
-            targets.setdefault(normalise_domain(url), url)
+            targets.setdefault(website_domain(url), url)
         except ValueError as err:
             print(f"crawl: not an http(s) URL: {url} ({err})", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -262,9 +262,10 @@ def _crawl(args: argparse.Namespace) -> int:
 
 
 def _registry_load(args: argparse.Namespace) -> int:
-    from icp_assets import registry
-    from icp_assets.db import migrate
-    from resources.postgres import product_database_url
+    from icp_assets.domain.registry.acra import load_acra_csvs
+    from icp_assets.domain.registry.ssic import load_ssic_index, load_ssic_structure
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import migrate
 
     if not args.acra and not args.ssic:
         print("registry load: give --acra CSV... and/or --ssic XLSX...", file=sys.stderr)
@@ -276,38 +277,30 @@ def _registry_load(args: argparse.Namespace) -> int:
     url = product_database_url()
     migrate(url)
     if args.acra:
-        stats = registry.load_acra_csvs(url, args.acra, progress=lambda n: log.info("acra: %s rows read", f"{n:,}"))
+        stats = load_acra_csvs(url, args.acra, progress=lambda n: log.info("acra: %s rows read", f"{n:,}"))
         print(f"acra_entities: {stats}")
     for path in args.ssic:
         if "index" in path.name.lower():
-            print(f"ssic_index: {registry.load_ssic_index(url, path)} phrases")
+            print(f"ssic_index: {load_ssic_index(url, path)} phrases")
         else:
-            print(f"ssic_codes: {registry.load_ssic_structure(url, path)} codes")
-    return EXIT_OK
-
-
-def _registry_generate(args: argparse.Namespace) -> int:
-    from icp_assets.synthetic_registry import generate_acra_csvs
-
-    files = generate_acra_csvs(args.out, entities=args.entities, seed=args.seed)
-    print(f"wrote {args.entities:,} entities in {len(files)} files under {args.out}")
+            print(f"ssic_codes: {load_ssic_structure(url, path)} codes")
     return EXIT_OK
 
 
 def _resolve(args: argparse.Namespace) -> int:
-    from icp_assets.assets.registry import match_index_folder
-    from icp_assets.db import migrate
-    from icp_assets.matching import Matcher
-    from icp_assets.registry import load_match_index
-    from icp_assets.resolve import ResolveInputError, resolve_csv
-    from resources.postgres import product_database_url
+    from icp_assets.domain.matching.index_store import load_match_index
+    from icp_assets.domain.matching.matcher import Matcher
+    from icp_assets.domain.matching.resolve import ResolveInputError, resolve_csv
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import migrate
+    from icp_assets.platform.paths import match_index_dir
 
     if not args.input.is_file():
         print(f"resolve: no such file: {args.input}", file=sys.stderr)
         return EXIT_BAD_INPUT
     url = product_database_url()
     migrate(url)
-    index, _ = load_match_index(url, match_index_folder())
+    index, _ = load_match_index(url, match_index_dir())
     try:
         counts = resolve_csv(Matcher(index), args.input, args.output)
     except ResolveInputError as err:
@@ -317,14 +310,8 @@ def _resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from icp_assets.demo.run import run_demo
-
-    return run_demo()
-
-
 def _ui(args: argparse.Namespace) -> int:
-    from icp_assets.instance import prepare_environment
+    from icp_assets.platform.instance import prepare_environment
 
     prepare_environment()
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"

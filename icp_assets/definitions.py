@@ -1,20 +1,21 @@
-"""The one Definitions object of the ICP Finder code location."""
+"""The one Definitions object of the ICP Finder code location: the areas merged, resources wired.
+
+Environment settings are read here, where resources are wired, and nowhere else in the wiring.
+Definitions load lazily (``@dg.definitions``), so a process that changes its environment (the
+demo, tests) gets resources that reflect it.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from icp_assets.assets.crawl import crawl_evidence
-from icp_assets.assets.llm import llm_evidence
-from icp_assets.assets.registry import acra_entities, match_index, ssic_codes
-from icp_assets.assets.seeds import intake_seeds, seed_matches
-from icp_assets.assets.suggestions import suggestion_cards
-from icp_assets.dbt import dbt_project, dbt_registry_models, dbt_tenant_models
-from icp_assets.jobs import nightly_refresh, registry_refresh_job, tenant_refresh_job
+from icp_assets.defs import dbt, registry, tenant
+from icp_assets.defs.dbt import dbt_project
 from resources.crawler import CrawlerResource
 from resources.llm import LlmResource
 from resources.postgres import PostgresResource
@@ -22,27 +23,27 @@ from resources.registry_files import RegistryFilesResource
 from sensors.new_intake import new_intake_sensor
 from sensors.run_failure import run_failure_alert
 
-defs = dg.Definitions(
-    assets=[
-        acra_entities,
-        match_index,
-        ssic_codes,
-        intake_seeds,
-        seed_matches,
-        crawl_evidence,
-        llm_evidence,
-        dbt_tenant_models,
-        dbt_registry_models,
-        suggestion_cards,
-    ],
-    jobs=[tenant_refresh_job, registry_refresh_job],
-    schedules=[nightly_refresh],
-    sensors=[new_intake_sensor, run_failure_alert],
-    resources={
-        "postgres": PostgresResource(),
+
+def _env(name: str) -> dg.EnvVar | None:
+    """The variable as a Dagster EnvVar (its value never shows in the UI) when set, else None."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+def resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "postgres": PostgresResource(database_url=_env("ICP_DATABASE_URL")),
         "crawler": CrawlerResource(),
-        "llm_client": LlmResource(),
-        "registry_files": RegistryFilesResource(),
+        "llm_client": LlmResource(api_key=_env("OPENAI_API_KEY"), base_url=_env("OPENAI_BASE_URL")),
+        "registry_files": RegistryFilesResource(acra_dir=_env("ICP_ACRA_DIR"), ssic_dir=_env("ICP_SSIC_DIR")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
-    },
-)
+    }
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions.merge(
+        registry.defs,
+        tenant.defs,
+        dbt.defs,
+        dg.Definitions(sensors=[new_intake_sensor, run_failure_alert], resources=resources()),
+    )

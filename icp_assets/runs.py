@@ -7,8 +7,8 @@ import logging
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from icp_assets.definitions import defs
-from icp_assets.jobs import tenant_refresh_job
-from icp_assets.partitions import tenant_partitions
+from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.defs.tenant import tenant_refresh_job
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def run_tenant(
     """Materialize the tenant_refresh job for one tenant, adding its partition if it is new."""
     if not instance.has_dynamic_partition(tenant_partitions.name, tenant_id):
         instance.add_dynamic_partitions(tenant_partitions.name, [tenant_id])
-    job = defs.resolve_job_def(tenant_refresh_job.name)
+    job = defs().resolve_job_def(tenant_refresh_job.name)
     log.info("tenant=%s stage=run starting %s", tenant_id, job.name)
     result = job.execute_in_process(
         instance=instance,

@@ -8,19 +8,22 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from resources.postgres import icp_home
+from icp_assets.platform.paths import crawl_cache_dir
 from scrapers.runner import CrawlResult, CrawlTarget, run_crawl
 
 
 class CrawlerResource(ConfigurableResource):
-    """Crawl policy. Settings left unset fall through to the crawler's own settings, which read
-    ICP_CRAWL_HOST_MAP and ICP_CRAWL_DELAY (scrapers/settings.py)."""
+    """Crawl policy overrides. A field left unset keeps the crawler's own setting
+    (scrapers/settings.py, with its environment overrides ICP_CRAWL_DELAY and ICP_CRAWL_HOST_MAP),
+    so every default lives in one place."""
 
-    page_cap: int = Field(default=25, description="Most pages fetched per site.")
-    timeout_s: float = Field(default=15.0, description="Download timeout per request, seconds.")
+    page_cap: int | None = Field(default=None, description="Most pages fetched per site; unset: ICP_PAGE_CAP.")
+    timeout_s: float | None = Field(
+        default=None, description="Download timeout per request, seconds; unset: DOWNLOAD_TIMEOUT."
+    )
     delay_s: float | None = Field(
         default=None,
-        description="Seconds between two requests to one site; unset: ICP_CRAWL_DELAY or 1 s; 0: no politeness.",
+        description="Seconds between two requests to one site; unset: ICP_CRAWL_DELAY or DOWNLOAD_DELAY; 0: no politeness.",
     )
     host_map_json: str | None = Field(
         default=None, description="JSON map of host name -> host:port; unset: ICP_CRAWL_HOST_MAP."
@@ -32,7 +35,7 @@ class CrawlerResource(ConfigurableResource):
             out_path,
             host_map=json.loads(self.host_map_json) if self.host_map_json else None,
             page_cap=self.page_cap,
-            cache_dir=icp_home() / "crawl-cache",
+            cache_dir=crawl_cache_dir(),
             timeout_s=self.timeout_s,
             delay_s=self.delay_s,
         )

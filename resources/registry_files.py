@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from resources.postgres import icp_home
+from icp_assets.platform.paths import default_acra_dir
 
-SSIC_STRUCTURE_FILE = "ssic2020-classification-structure.xlsx"
-SSIC_INDEX_FILE = "ssic2020-alphabetical-index.xlsx"
+SSIC_STRUCTURE_STEM = "ssic2020-classification-structure"
+SSIC_INDEX_STEM = "ssic2020-alphabetical-index"
+
+
+def _ssic_file(folder: Path, stem: str) -> Path | None:
+    """SingStat's xlsx, or a CSV in its layout, named as SingStat names it."""
+    return next((folder / f"{stem}{ext}" for ext in (".xlsx", ".csv") if (folder / f"{stem}{ext}").is_file()), None)
 
 
 class RegistryFilesResource(ConfigurableResource):
-    acra_dir: str | None = Field(
-        default=None, description="Folder of ACRA CSVs; default ICP_ACRA_DIR, else $ICP_HOME/registry/acra."
-    )
+    acra_dir: str | None = Field(default=None, description="Folder of ACRA CSVs; unset: $ICP_HOME/registry/acra.")
     ssic_dir: str | None = Field(
         default=None,
-        description="Folder holding the SingStat SSIC 2020 xlsx files; default ICP_SSIC_DIR."
-        " Without one, the built-in table of the demo's codes is loaded.",
+        description="Folder with the SingStat SSIC 2020 classification structure and alphabetical index;"
+        " unset: no SSIC reference is loaded and titles come from the ACRA files.",
     )
 
     def acra_folder(self) -> Path:
-        folder = self.acra_dir or os.environ.get("ICP_ACRA_DIR")
-        return Path(folder) if folder else icp_home() / "registry" / "acra"
+        return Path(self.acra_dir) if self.acra_dir else default_acra_dir()
 
     def acra_files(self) -> list[Path]:
         folder = self.acra_folder()
         return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
-    def ssic_folder(self) -> Path | None:
-        folder = self.ssic_dir or os.environ.get("ICP_SSIC_DIR")
-        return Path(folder) if folder else None
+    def ssic_structure_file(self) -> Path | None:
+        return _ssic_file(Path(self.ssic_dir), SSIC_STRUCTURE_STEM) if self.ssic_dir else None
+
+    def ssic_index_file(self) -> Path | None:
+        return _ssic_file(Path(self.ssic_dir), SSIC_INDEX_STEM) if self.ssic_dir else None

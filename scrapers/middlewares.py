@@ -21,21 +21,23 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
 
+from scrapers.hosts import normalise_host
 from scrapers.pii import remove_emails, remove_emails_bytes
 
 logger = logging.getLogger(__name__)
 
 
 class HostMapMiddleware:
-    """``ICP_HOST_MAP`` {hostname: "127.0.0.1:PORT"}: requests to a mapped host (with or without
-    a leading "www.") go through that address as their proxy.
+    """``ICP_HOST_MAP`` {hostname: "127.0.0.1:PORT"}: requests to a mapped host (compared as
+    normalised hosts, so with or without "www.", in any case, IDN or punycode) go through that
+    address as their proxy.
 
     Local stand-ins speak plain HTTP only, so an https URL of a mapped host is re-issued as http
     (Scrapy would otherwise open a CONNECT tunnel and a TLS session the stand-in cannot serve).
     """
 
     def __init__(self, host_map: dict[str, str]):
-        self.host_map = {host.lower(): address for host, address in host_map.items()}
+        self.host_map = {normalise_host(host): address for host, address in host_map.items()}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostMapMiddleware:
@@ -45,13 +47,9 @@ class HostMapMiddleware:
         logger.info("Routing %d host names to local servers", len(host_map))
         return cls(host_map)
 
-    def address_for(self, host: str) -> str | None:
-        host = host.lower()
-        return self.host_map.get(host) or self.host_map.get(host.removeprefix("www."))
-
     def process_request(self, request: Request) -> Request | None:
         parts = urlsplit(request.url)
-        address = self.address_for(parts.hostname or "")
+        address = self.host_map.get(normalise_host(request.url))
         if address is None:
             return None
         if parts.scheme == "https":
@@ -84,9 +82,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("ICP_RETRY_BACKOFF_BASE", 0.5)
-        self.backoff_max = settings.getfloat("ICP_RETRY_BACKOFF_MAX", 8.0)
-        self.retry_after_max = settings.getfloat("ICP_RETRY_AFTER_MAX", 30.0)
+        self.backoff_base = settings.getfloat("ICP_RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("ICP_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("ICP_RETRY_AFTER_MAX")
 
     def backoff(self, request: Request) -> float:
         return min(self.backoff_max, self.backoff_base * 2 ** request.meta.get("retry_times", 0))

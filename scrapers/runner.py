@@ -62,24 +62,26 @@ def run_crawl(
     out_path: Path,
     *,
     host_map: dict[str, str] | None = None,
-    page_cap: int = 25,
+    page_cap: int | None = None,
     cache_dir: Path | None = None,
-    timeout_s: float = 15,
+    timeout_s: float | None = None,
     delay_s: float | None = None,
     extra_settings: dict | None = None,
 ) -> CrawlResult:
     """Crawl the targets' sites into ``out_path`` (JSON lines, overwritten) and return the
-    records. ``host_map`` routes host names to local servers ({"acme.sg": "127.0.0.1:8080"}; None:
-    ICP_CRAWL_HOST_MAP);
-    ``delay_s`` is the pause between two requests to one site (None: the settings' default,
-    0: politeness off)."""
+    records. Every argument left None keeps the value of scrapers/settings.py (environment
+    overrides included): ``host_map`` routes host names to local servers ({"acme.sg":
+    "127.0.0.1:8080"}), ``page_cap`` bounds the pages per site, ``timeout_s`` each download,
+    ``delay_s`` is the pause between two requests to one site (0: politeness off)."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    settings: dict[str, Any] = {"ICP_PAGE_CAP": page_cap, "DOWNLOAD_TIMEOUT": timeout_s}
-    if host_map is not None:  # else the settings read ICP_CRAWL_HOST_MAP
-        settings["ICP_HOST_MAP"] = host_map
-    if cache_dir is not None:
-        settings["HTTPCACHE_DIR"] = str(Path(cache_dir).resolve())
+    overrides = {
+        "ICP_HOST_MAP": host_map,
+        "ICP_PAGE_CAP": page_cap,
+        "HTTPCACHE_DIR": str(Path(cache_dir).resolve()) if cache_dir is not None else None,
+        "DOWNLOAD_TIMEOUT": timeout_s,
+    }
+    settings: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
     settings.update(extra_settings or {})
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "scrapers.settings"}
     if delay_s is not None:  # read by scrapers.settings, which derives per-site concurrency from it
@@ -101,7 +103,13 @@ def run_crawl(
         ]
         for name, value in settings.items():
             command += _setting_arg(name, value)
-        logger.info("Crawling %d sites (page cap %d) into %s", len(targets), page_cap, out_path)
+        logger.info(
+            "Crawling %d sites into %s; settings overridden: %s, delay %s",
+            len(targets),
+            out_path,
+            sorted(settings) or "none",
+            "default" if delay_s is None else f"{delay_s} s",
+        )
         completed = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
 
     if completed.returncode != 0 or not out_path.exists():

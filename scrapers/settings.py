@@ -1,8 +1,10 @@
 """Scrapy settings for the ICP Finder crawler: polite, bounded and cached by default.
 
-Environment overrides: ICP_CRAWL_HOST_MAP (JSON {host: "127.0.0.1:PORT"}), ICP_CRAWL_DELAY
-(seconds between two requests to one site), ICP_CRAWL_CACHE_DIR, ICP_CRAWL_CACHE_TTL (seconds).
-Everything can also be set with ``-s NAME=value``.
+The one home of every crawl default: callers (scrapers.runner.run_crawl, the Dagster resource,
+the CLI) pass only what they override. Environment overrides: ICP_CRAWL_HOST_MAP (JSON
+{host: "127.0.0.1:PORT"}), ICP_CRAWL_DELAY (seconds between two requests to one site),
+ICP_CRAWL_CACHE_DIR, ICP_CRAWL_CACHE_TTL (seconds). Everything else can be set with
+``-s NAME=value``.
 """
 
 import json
@@ -22,14 +24,15 @@ ICP_MIN_USEFUL_PAGES = 3  # fewer fetched pages than this marks the site's evide
 DEPTH_LIMIT = 2
 
 # Politeness: every site crawled at once, each at one request per ICP_CRAWL_DELAY seconds (the
-# spider keys download slots on the bare domain, so www.x and x share one). A delay of 0 turns
-# politeness off (benchmarks): then up to 8 requests per site run at once.
+# spider keys download slots on the normalised host, scrapers.hosts, so www.x and x share one). A
+# delay of 0 turns politeness off (benchmarks): then up to 8 requests per site run at once. The
+# delay is read from the environment, not -s, because the per-site concurrency is derived from it.
 DOWNLOAD_DELAY = float(os.environ.get("ICP_CRAWL_DELAY") or 1.0)
-RANDOMIZE_DOWNLOAD_DELAY = False
+DOWNLOAD_DELAY_JITTER = 0  # exactly DOWNLOAD_DELAY apart: a site sees the rate we promise
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1 if DOWNLOAD_DELAY else 8
 
-DOWNLOAD_TIMEOUT = 15
+DOWNLOAD_TIMEOUT = 15  # seconds per request
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 ICP_RETRY_BACKOFF_BASE = 0.5  # seconds before the first retry, doubled for each next one
@@ -64,6 +67,9 @@ HTTPCACHE_EXPIRATION_SECS = int(os.environ.get("ICP_CRAWL_CACHE_TTL") or 86400)
 HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
 HTTPCACHE_IGNORE_SCHEMES = ["file", "data"]
 
-ITEM_PIPELINES = {"scrapers.pipelines.PiiScrubPipeline": 100}
+ITEM_PIPELINES = {
+    "scrapers.pipelines.PiiScrubPipeline": 100,
+    "scrapers.pipelines.EvidenceDedupePipeline": 200,  # after the scrub: on the values stored
+}
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from icp_assets.jobs import tenant_refresh_job
-from icp_assets.partitions import tenant_partitions
+from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.defs.tenant import tenant_refresh_job
 from resources.postgres import PostgresResource
 
 BATCH = 100

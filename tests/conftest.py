@@ -13,16 +13,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from icp_assets.db import migrate
-from resources.postgres import (
-    drop_database,
-    embedded_server_running,
-    export_connection_env,
-    icp_home,
-    start_embedded_server,
-    stop_embedded_server,
-    with_database,
-)
+from icp_assets.platform.database import drop_database, export_connection_env, with_database
+from icp_assets.platform.db import migrate
+from icp_assets.platform.embedded import embedded_server_running, start_embedded_server, stop_embedded_server
+from icp_assets.platform.paths import icp_home
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
     `dbt build --vars '{tenant_id: acme}'` rebuilds only tenant `acme` in every intermediate and
     mart table; with no var every tenant is rebuilt. Models put `where {{ tenant_filter('tenant_id') }}`
     on the relations they read, and the folder-level pre-hook `tenant_scope_cleanup()` first
-    deletes the rows being rebuilt (so a tenant whose new result is empty loses its stale rows;
-    the delete+insert strategy on unique_key tenant_id then inserts the fresh rows). -#}
+    deletes the rows being rebuilt (so a tenant whose new result is empty loses its stale rows);
+    the append strategy then inserts the fresh rows. -#}
 
 {% macro tenant_id_literal() -%}
     '{{ var("tenant_id") | string | replace("'", "''") }}'

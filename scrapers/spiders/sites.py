@@ -3,8 +3,9 @@
 Each site starts at its given URL and follows same-host links, and the URLs of its sitemaps
 (robots.txt ``Sitemap:`` lines, else /sitemap.xml), to the page types that carry ICP evidence
 (about, customers, industries, integrations, pricing, careers); everything else is skipped. The
-spider only crawls: pages go to the extractors, records go out as items, and every site ends with
-an outcome record saying what was fetched and what went wrong.
+spider only crawls: pages go to every extractor of the registry, records go out as items (the
+item pipelines scrub and de-duplicate them), and every site ends with an outcome record saying
+what was fetched and what went wrong. Hosts are compared as scrapers.hosts normalises them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from scrapers.extractors import classify_page, extract_evidence
+from scrapers.extractors import EXTRACTORS, classify_page
+from scrapers.hosts import normalise_host
 from scrapers.items import EvidenceItem, OutcomeItem, PageItem
 
 # Higher priority is fetched earlier, so the most telling pages make it under the page cap.
@@ -50,15 +52,11 @@ PAGE_TYPE_PRIORITY = {
 }
 
 
-def bare_host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
-
-
 def page_key(url: str) -> str:
     """Identity of a page regardless of scheme, "www." and fragment (the site's home page is
     often linked as both https://www.x/ and http://x/)."""
     parts = urlsplit(canonicalize_url(url))
-    return f"{bare_host(url)}{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
+    return f"{normalise_host(url)}{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
 
 
 @dataclass
@@ -101,7 +99,7 @@ class SitesSpider(scrapy.Spider):
             key, url = target["company_key"], target["url"].strip()
             if key in self.sites:
                 raise ValueError(f"duplicate company_key in targets: {key}")
-            self.sites[key] = SiteCrawl(key, url, bare_host(url))
+            self.sites[key] = SiteCrawl(key, url, normalise_host(url))
         self.outcomes_scheduled = False
 
     @classmethod
@@ -113,7 +111,11 @@ class SitesSpider(scrapy.Spider):
 
     @property
     def page_cap(self) -> int:
-        return self.settings.getint("ICP_PAGE_CAP", 25)
+        return self.settings.getint("ICP_PAGE_CAP")
+
+    @property
+    def sitemap_cap(self) -> int:
+        return self.settings.getint("ICP_SITEMAP_CAP")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for site in self.sites.values():
@@ -142,7 +144,7 @@ class SitesSpider(scrapy.Spider):
             return
         parts = urlsplit(request.url)
         listed = getattr(getattr(robotparser, "rp", None), "sitemaps", None) or []  # Protego, the default parser
-        sitemaps = [u for u in listed if bare_host(u) == site.host][: self.settings.getint("ICP_SITEMAP_CAP", 3)]
+        sitemaps = [u for u in listed if normalise_host(u) == site.host][: self.sitemap_cap]
         for url in sitemaps or [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]:
             site.sitemaps_read += 1
             self.crawler.engine.crawl(self.sitemap_request(site, url))
@@ -168,14 +170,18 @@ class SitesSpider(scrapy.Spider):
         locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
         if sitemap.type == "sitemapindex":
             for url in locs:
-                if site.sitemaps_read < self.settings.getint("ICP_SITEMAP_CAP", 3) and bare_host(url) == site.host:
+                if site.sitemaps_read < self.sitemap_cap and normalise_host(url) == site.host:
                     site.sitemaps_read += 1
                     yield self.sitemap_request(site, url)
             return
         candidates = {}
         for url in locs:
             key = page_key(url)
-            if urlsplit(url).scheme in ("http", "https") and bare_host(url) == site.host and key not in site.requested:
+            if (
+                urlsplit(url).scheme in ("http", "https")
+                and normalise_host(url) == site.host
+                and key not in site.requested
+            ):
                 page_type = classify_page(url)
                 if page_type in PAGE_TYPE_PRIORITY:
                     candidates.setdefault(key, (url, page_type))
@@ -213,8 +219,9 @@ class SitesSpider(scrapy.Spider):
             k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
             for k, values in response.headers.items()
         }
-        for evidence in extract_evidence(response.url, response.text, headers, page_type=page_type):
-            yield EvidenceItem(company_key=site.company_key, **evidence)
+        for extract in EXTRACTORS.values():
+            for evidence in extract(response.url, response.text, headers, page_type=page_type):
+                yield EvidenceItem(company_key=site.company_key, **evidence)
         yield from self.follow_links(site, response)
 
     def follow_links(self, site: SiteCrawl, response: TextResponse) -> Iterator[scrapy.Request]:
@@ -226,7 +233,7 @@ class SitesSpider(scrapy.Spider):
         candidates: dict[str, tuple[str, str]] = {}
         for link in response.css("a[href]"):
             url = response.urljoin(link.attrib["href"]).split("#", 1)[0]
-            if urlsplit(url).scheme not in ("http", "https") or bare_host(url) != site.host:
+            if urlsplit(url).scheme not in ("http", "https") or normalise_host(url) != site.host:
                 continue
             key = page_key(url)
             if key in site.requested or key in candidates:
@@ -285,7 +292,7 @@ class SitesSpider(scrapy.Spider):
         raise DontCloseSpider
 
     def emit_outcomes(self, response: Response) -> Iterator[OutcomeItem]:
-        min_useful = self.settings.getint("ICP_MIN_USEFUL_PAGES", 3)
+        min_useful = self.settings.getint("ICP_MIN_USEFUL_PAGES")
         for site in self.sites.values():
             outcome = site.outcome(min_useful)
             self.logger.info("Outcome %s", outcome)

@@ -1,23 +1,23 @@
 -- Pairs of frequent attributes that co-occur on the same best customers (observed evidence only).
 --
--- An attribute is frequent when max(2, card_min_support * n) best customers hold it; a pair is
--- kept when as many hold both. lift = P(a,b) / (P(a) P(b)) over the tenant's best customers;
--- lift_lower puts the Wilson lower bound of P(a,b) on top. The SSIC levels (ssic5 / ssic3 / ssic2
--- / section) are one family: a pair never joins two levels of the same code hierarchy.
+-- An attribute is frequent when min_support_seeds(n) best customers hold it; a pair is kept when
+-- as many hold both. lift = P(a,b) / (P(a) P(b)) over the tenant's best customers; lift_lower
+-- puts the Wilson lower bound of P(a,b) on top. The SSIC levels (ssic5 / ssic3 / ssic2 / section)
+-- are one family: a pair never joins two levels of the same code hierarchy.
 -- icp_attribute_pairs shows the ones above the workflow's 30% support.
 with totals as (
-    select tenant_id, count(*) filter (where seed_kind = 'best') as seeds_total
-    from {{ ref('int_current_seeds') }}
+    select tenant_id, seeds_total
+    from {{ ref('int_current_intake') }}
     where {{ tenant_filter('tenant_id') }}
-    group by tenant_id
 ),
 
 attrs as (
     select
         a.tenant_id, a.seed_id, a.namespace, a.attribute_key, a.attribute_value,
-        case when a.namespace like 'ssic%' then 'ssic' else a.namespace end as family,
+        ns.is_ssic_level,
         a.namespace || ':' || a.attribute_key as attribute_id
     from {{ ref('int_seed_attributes') }} as a
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = a.namespace
     where {{ tenant_filter('a.tenant_id') }} and a.kind = 'best' and not a.is_declared
 ),
 
@@ -26,7 +26,7 @@ frequent as (
     from attrs
     inner join totals on totals.tenant_id = attrs.tenant_id
     group by attrs.tenant_id, attrs.attribute_id, totals.seeds_total
-    having count(*) >= greatest(2, ceil({{ var('card_min_support') }} * totals.seeds_total))
+    having count(*) >= {{ min_support_seeds('totals.seeds_total') }}
 ),
 
 top_attrs as (
@@ -55,9 +55,9 @@ pairs as (
         on b.tenant_id = a.tenant_id
        and b.seed_id = a.seed_id
        and b.attribute_id > a.attribute_id
-       and not (a.family = 'ssic' and b.family = 'ssic')
+       and not (a.is_ssic_level and b.is_ssic_level)
     group by a.tenant_id, a.attribute_id, b.attribute_id
-    having count(*) >= greatest(2, ceil({{ var('card_min_support') }} * min(a.seeds_total)))
+    having count(*) >= {{ min_support_seeds('min(a.seeds_total)') }}
 )
 
 select

@@ -1,5 +1,5 @@
 -- 3-attribute clusters grown from int_attribute_pairs (apriori: all three sub-pairs must be
--- frequent), held by max(2, card_min_support * n) best customers.
+-- frequent), held by min_support_seeds(n) best customers.
 -- lift = P(a,b,c) / (P(a) P(b) P(c)); lift_lower uses the Wilson lower bound of P(a,b,c).
 -- icp_attribute_clusters shows the ones above the workflow's 25% support.
 with pairs as (
@@ -43,4 +43,4 @@ select
     {{ wilson_lower('cardinality(seed_ids)', 'seeds_total') }} / (support_a * support_b * support_c) as lift_lower,
     seed_ids
 from grown
-where cardinality(seed_ids) >= greatest(2, ceil({{ var('card_min_support') }} * seeds_total))
+where cardinality(seed_ids) >= {{ min_support_seeds('seeds_total') }}

@@ -1,10 +1,22 @@
--- Each tenant's current intake (its latest response_id), with the declared answers the models
+-- Each tenant's current intake (its latest response_id): how many best and churned customers it
+-- names (the n every share is computed over, counted once here), the declared answers the models
 -- use parsed out of the jsonb payload, and the vendor's own company (by domain) when known.
 with latest as (
     select distinct on (tenant_id) *
     from {{ ref('stg_icp__intake_responses') }}
     where {{ tenant_filter('tenant_id') }}
     order by tenant_id, response_id desc
+),
+
+seed_counts as (
+    select
+        tenant_id,
+        response_id,
+        count(*) filter (where seed_kind = 'best')   as seeds_total,
+        count(*) filter (where seed_kind = 'lost')   as churned_total
+    from {{ ref('stg_icp__customer_seeds') }}
+    where {{ tenant_filter('tenant_id') }}
+    group by tenant_id, response_id
 )
 
 select
@@ -14,6 +26,8 @@ select
     latest.vendor_website,
     latest.vendor_domain,
     vendor.company_id                                          as vendor_company_id,
+    coalesce(seed_counts.seeds_total, 0)                       as seeds_total,
+    coalesce(seed_counts.churned_total, 0)                     as churned_total,
     -- The intake's bands 250-999 and 1000+ are one band, 250+, in the size_band macro's scale.
     case
         when latest.answers ->> 'employee_band' in ('250-999', '1000+') then '250+'
@@ -39,5 +53,8 @@ select
         where trim(s #>> '{}') <> ''
     )                                                          as advanced_statements
 from latest
+left join seed_counts
+    on seed_counts.tenant_id = latest.tenant_id
+   and seed_counts.response_id = latest.response_id
 left join {{ ref('stg_icp__companies') }} as vendor
     on vendor.company_domain = latest.vendor_domain

@@ -1,5 +1,5 @@
 -- The seeds (best and lost customers) of each tenant's current intake, with their company,
--- their registry match and the tenant's crawl outcome for the seed's site.
+-- their registry match and whether the tenant's crawl of the seed's site came back thin.
 select
     seeds.tenant_id,
     seeds.response_id,
@@ -16,9 +16,6 @@ select
     matches.match_score,
     matches.uen,
     matches.matched_entity_name,
-    acra.primary_ssic_code                       as registry_ssic_code,
-    acra.is_live                                 as registry_is_live,
-    outcomes.pages_fetched                       as crawl_pages_fetched,
     coalesce(outcomes.is_reduced_evidence, outcomes.company_id is null) as crawl_reduced_evidence
 from {{ ref('stg_icp__customer_seeds') }} as seeds
 inner join {{ ref('int_current_intake') }} as intake
@@ -29,9 +26,6 @@ left join {{ ref('stg_icp__companies') }} as companies
 left join {{ ref('stg_icp__seed_matches') }} as matches
     on matches.seed_id = seeds.seed_id
    and matches.tenant_id = seeds.tenant_id
-left join {{ ref('stg_registry__acra_entities') }} as acra
-    on acra.uen = matches.uen
-   and matches.match_status = 'matched'
 left join {{ ref('stg_icp__crawl_outcomes') }} as outcomes
     on outcomes.tenant_id = seeds.tenant_id
    and outcomes.company_id = seeds.company_id

@@ -21,17 +21,6 @@ themes as (
     select * from {{ ref('churn_reason_themes') }}
 ),
 
-totals as (
-    select
-        intake.tenant_id,
-        intake.response_id,
-        count(seeds.seed_id) filter (where seeds.seed_kind = 'best') as best_total,
-        count(seeds.seed_id) filter (where seeds.seed_kind = 'lost') as churned_total
-    from intake
-    left join seeds on seeds.tenant_id = intake.tenant_id
-    group by intake.tenant_id, intake.response_id
-),
-
 reasons as (
     select tenant_id, seed_id, seed_name, trim(churn_reason) as reason
     from seeds
@@ -95,13 +84,7 @@ over_represented as (
         p.tenant_id,
         'attribute'                                          as kind,
         p.namespace                                          as theme_key,
-        case p.namespace
-            when 'ssic5' then format('SSIC %s %s', p.attribute_value, coalesce(p.ssic_title, ''))
-            when 'size_band' then format('%s staff', p.attribute_value)
-            when 'integration' then format('Uses %s', p.attribute_value)
-            when 'industry_served' then format('Serves %s', p.attribute_value)
-            when 'entity_age_band' then format('Incorporated %s ago', p.attribute_value)
-        end                                                  as theme,
+        upper(left(phrased.text, 1)) || substr(phrased.text, 2) as theme,
         p.namespace,
         p.attribute_value,
         p.churned_with,
@@ -111,6 +94,10 @@ over_represented as (
                p.churned_with, p.churned_total, array_to_string(p.churned_seed_names, ', '),
                p.seeds_with, p.seeds_total)                 as evidence
     from {{ ref('icp_patterns') }} as p
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = p.namespace
+    cross join lateral (
+        select format(ns.phrase, p.attribute_value, coalesce(p.ssic_title, '')) as text
+    ) as phrased
     where {{ tenant_filter('p.tenant_id') }}
       and p.namespace in ('ssic5', 'size_band', 'integration', 'industry_served', 'entity_age_band')
       and p.churned_with > 0
@@ -127,7 +114,7 @@ unioned as (
 
 select
     unioned.tenant_id,
-    totals.response_id,
+    intake.response_id,
     md5(concat_ws('|', unioned.tenant_id, unioned.kind, unioned.theme_key, unioned.theme,
                   unioned.attribute_value))                  as negative_id,
     row_number() over (
@@ -142,10 +129,10 @@ select
     unioned.namespace,
     unioned.attribute_value,
     unioned.churned_with,
-    totals.churned_total,
+    intake.churned_total,
     unioned.best_with,
-    totals.best_total,
+    intake.seeds_total                                       as best_total,
     unioned.churned_customers,
     unioned.evidence
 from unioned
-inner join totals on totals.tenant_id = unioned.tenant_id
+inner join intake on intake.tenant_id = unioned.tenant_id

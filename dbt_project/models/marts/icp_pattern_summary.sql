@@ -7,11 +7,9 @@ with patterns as (
     where {{ tenant_filter('tenant_id') }}
 ),
 
-seeds as (
-    select tenant_id, count(*) filter (where seed_kind = 'best') as seeds_total, max(response_id) as response_id
-    from {{ ref('int_current_seeds') }}
+intake as (
+    select * from {{ ref('int_current_intake') }}
     where {{ tenant_filter('tenant_id') }}
-    group by tenant_id
 ),
 
 headcount as (
@@ -46,15 +44,15 @@ churn as (
 )
 
 select
-    seeds.tenant_id,
-    seeds.response_id,
-    seeds.seeds_total,
+    intake.tenant_id,
+    intake.response_id,
+    intake.seeds_total,
     coalesce(lists.top_ssics, '{}')                 as top_ssics,
     coalesce(lists.common_integrations, '{}')       as common_integrations,
     headcount.median_headcount,
     coalesce(lists.frequent_buyer_titles, '{}')     as frequent_buyer_titles,
     coalesce(lists.industry_themes, '{}') || coalesce(churn.churn_themes, '{}') as recurring_themes
-from seeds
-left join lists on lists.tenant_id = seeds.tenant_id
-left join headcount on headcount.tenant_id = seeds.tenant_id
-left join churn on churn.tenant_id = seeds.tenant_id
+from intake
+left join lists on lists.tenant_id = intake.tenant_id
+left join headcount on headcount.tenant_id = intake.tenant_id
+left join churn on churn.tenant_id = intake.tenant_id

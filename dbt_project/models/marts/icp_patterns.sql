@@ -5,7 +5,6 @@
 -- live ACRA entities and the lift. Both sides are smoothed: support (k + 1) / (n + 2), prevalence
 -- (m + 1) / (N + 2), and lift_lower uses the Wilson bound, so 5-50 seeds cannot produce a
 -- confident-looking lift from two lucky customers.
-{% set registry_namespaces = "('ssic5', 'ssic3', 'ssic2', 'ssic_section', 'geo', 'entity_age_band')" %}
 with attrs as (
     select * from {{ ref('int_seed_attributes') }}
     where {{ tenant_filter('tenant_id') }}
@@ -16,14 +15,9 @@ seeds as (
     where {{ tenant_filter('tenant_id') }}
 ),
 
-totals as (
-    select
-        tenant_id,
-        max(response_id)                                  as response_id,
-        count(*) filter (where seed_kind = 'best')        as seeds_total,
-        count(*) filter (where seed_kind = 'lost')        as churned_total
-    from seeds
-    group by tenant_id
+intake as (
+    select * from {{ ref('int_current_intake') }}
+    where {{ tenant_filter('tenant_id') }}
 ),
 
 counts as (
@@ -57,11 +51,6 @@ urls as (
     group by tenant_id, namespace, attribute_key
 ),
 
-intake as (
-    select * from {{ ref('int_current_intake') }}
-    where {{ tenant_filter('tenant_id') }}
-),
-
 registry as (
     select * from {{ ref('int_registry_attribute_counts') }}
 ),
@@ -86,30 +75,25 @@ evidence_titles as (
 joined as (
     select
         counts.tenant_id,
-        totals.response_id,
+        intake.response_id,
         counts.namespace,
         counts.attribute_key,
         counts.attribute_value,
-        case
-            when counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')
-                then coalesce(ssic_titles.ssic_title, evidence_titles.ssic_title)
-        end                                                             as ssic_title,
+        case when ns.is_ssic_level then coalesce(ssic_titles.ssic_title, evidence_titles.ssic_title) end as ssic_title,
         counts.seeds_with,
         counts.seeds_declared,
-        totals.seeds_total,
-        coalesce(counts.seeds_with::double precision / nullif(totals.seeds_total, 0), 0) as support,
-        {{ smoothed_share('counts.seeds_with', 'totals.seeds_total') }}  as support_smoothed,
-        {{ wilson_lower('counts.seeds_with', 'totals.seeds_total') }}    as support_lower,
+        intake.seeds_total,
+        coalesce(counts.seeds_with::double precision / nullif(intake.seeds_total, 0), 0) as support,
+        {{ smoothed_share('counts.seeds_with', 'intake.seeds_total') }}  as support_smoothed,
+        {{ wilson_lower('counts.seeds_with', 'intake.seeds_total') }}    as support_lower,
         counts.churned_with,
-        totals.churned_total,
-        coalesce(counts.churned_with::double precision / nullif(totals.churned_total, 0), 0) as churned_support,
+        intake.churned_total,
+        coalesce(counts.churned_with::double precision / nullif(intake.churned_total, 0), 0) as churned_support,
         coalesce(counts.evidence_count, 0)::bigint                      as evidence_count,
         coalesce(counts.churned_evidence_count, 0)::bigint              as churned_evidence_count,
-        case when counts.namespace in {{ registry_namespaces }}
-             then coalesce(registry.live_entities, 0) end               as registry_live_with,
-        case when counts.namespace in {{ registry_namespaces }}
-             then registry_total.live_total end                         as registry_live_total,
-        case when counts.namespace in {{ registry_namespaces }}
+        case when ns.is_registry then coalesce(registry.live_entities, 0) end as registry_live_with,
+        case when ns.is_registry then registry_total.live_total end     as registry_live_total,
+        case when ns.is_registry
              then {{ smoothed_share('coalesce(registry.live_entities, 0)', 'registry_total.live_total') }}
         end                                                             as registry_prevalence,
         counts.is_declared,
@@ -123,14 +107,14 @@ joined as (
         coalesce(counts.churned_seed_names, '{}')                       as churned_seed_names,
         coalesce(urls.evidence_urls, '{}')                              as evidence_urls
     from counts
-    inner join totals on totals.tenant_id = counts.tenant_id
+    inner join intake on intake.tenant_id = counts.tenant_id
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = counts.namespace
     cross join registry_total
-    left join intake on intake.tenant_id = counts.tenant_id
     left join registry
         on registry.namespace = counts.namespace
        and registry.attribute_value = counts.attribute_value
     left join ssic_titles
-        on counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')
+        on ns.is_ssic_level
        and ssic_titles.ssic_code = counts.attribute_value
     left join evidence_titles
         on counts.namespace = 'ssic5'

@@ -4,7 +4,7 @@
 --    (conjunctive segments: e.g. SSIC group 521 AND NetSuite AND Salesforce).
 -- 2. Cards are picked greedily: the candidate with the best score = Wilson lower bound of its
 --    share of not-yet-covered best customers x ln(lift); its customers are then taken, so cards
---    cover different customers. A pick needs max(2, card_min_support * n) uncovered customers.
+--    cover different customers. A pick needs min_support_seeds(n) uncovered customers.
 --    At most 5 cards when the intake named >= 5 best customers, else at most 2.
 -- 3. A card is reduced_evidence when the intake named < 5 best customers, it covers fewer than
 --    max(card_confident_seeds, card_confident_support * n) customers, its lift's Wilson lower bound is under card_min_lift_lower,
@@ -13,7 +13,6 @@
 --    half of its customers (its defining attributes first); champion titles fall back to the
 --    intake's declared ones. negative_flags: its attributes also seen among churned customers.
 {% set card_namespaces = "('integration', 'buyer_title', 'size_band', 'industry_served')" %}
-{% set min_seeds = "greatest(2, ceil(" ~ var('card_min_support') ~ " * seeds_total))" %}
 
 with recursive seeds as (
     select * from {{ ref('int_current_seeds') }}
@@ -35,22 +34,16 @@ intake as (
     where {{ tenant_filter('tenant_id') }}
 ),
 
-totals as (
-    select tenant_id, max(response_id) as response_id, count(*) filter (where seed_kind = 'best') as seeds_total
-    from seeds
-    group by tenant_id
-),
-
 picks as (
-    select totals.tenant_id, totals.seeds_total, 1 as rank, best.candidate_id, best.new_seeds as seed_ids,
+    select intake.tenant_id, intake.seeds_total, 1 as rank, best.candidate_id, best.new_seeds as seed_ids,
            best.new_seeds as covered
-    from totals
+    from intake
     cross join lateral (
         select c.candidate_id, c.seed_ids as new_seeds
         from {{ ref('int_card_candidates') }} as c
-        where c.tenant_id = totals.tenant_id
-          and c.seeds_with >= {{ min_seeds }}
-        order by {{ wilson_lower('c.seeds_with', 'totals.seeds_total') }} * ln(c.lift) desc, c.specificity desc,
+        where c.tenant_id = intake.tenant_id
+          and c.seeds_with >= {{ min_support_seeds('intake.seeds_total') }}
+        order by {{ wilson_lower('c.seeds_with', 'intake.seeds_total') }} * ln(c.lift) desc, c.specificity desc,
                  c.candidate_id
         limit 1
     ) as best
@@ -65,7 +58,7 @@ picks as (
             select array(select unnest(c.seed_ids) except select unnest(picks.covered) order by 1) as new_seeds
         ) as fresh
         where c.tenant_id = picks.tenant_id
-          and cardinality(fresh.new_seeds) >= greatest(2, ceil({{ var('card_min_support') }} * picks.seeds_total))
+          and cardinality(fresh.new_seeds) >= {{ min_support_seeds('picks.seeds_total') }}
         order by {{ wilson_lower('cardinality(fresh.new_seeds)', 'picks.seeds_total') }} * ln(c.lift) desc,
                  c.specificity desc, c.candidate_id
         limit 1
@@ -79,21 +72,21 @@ cards as (
         picks.rank,
         picks.seed_ids,
         cardinality(picks.seed_ids)              as seeds_covered,
-        totals.seeds_total,
-        totals.response_id,
+        intake.seeds_total,
+        intake.response_id,
         c.attributes                             as cluster,
         c.namespaces                             as cluster_namespaces,
         c.labels                                 as cluster_labels,
         c.lift,
         c.lift_lower,
-        totals.seeds_total < 5
+        intake.seeds_total < 5
             or cardinality(picks.seed_ids) < greatest({{ var('card_confident_seeds') }},
-                                                      ceil({{ var('card_confident_support') }} * totals.seeds_total))
+                                                      ceil({{ var('card_confident_support') }} * intake.seeds_total))
             or c.lift_lower < {{ var('card_min_lift_lower') }} as thin
     from picks
     inner join {{ ref('int_card_candidates') }} as c
         on c.tenant_id = picks.tenant_id and c.candidate_id = picks.candidate_id
-    inner join totals on totals.tenant_id = picks.tenant_id
+    inner join intake on intake.tenant_id = picks.tenant_id
 ),
 
 card_seeds as (
@@ -101,7 +94,8 @@ card_seeds as (
     from cards
 ),
 
--- Attributes of a card's seeds, with how many of the card's seeds hold each.
+-- Attributes of a card's seeds, with how many of the card's seeds hold each and the evidence
+-- rows behind them.
 card_attrs as (
     select
         card_seeds.tenant_id,
@@ -110,21 +104,33 @@ card_attrs as (
         attrs.attribute_key,
         mode() within group (order by attrs.attribute_value) as attribute_value,
         count(distinct attrs.seed_id)                        as seeds_with,
-        sum(attrs.evidence_count)                            as evidence_count,
-        array_agg(distinct u order by u) filter (where u is not null) as urls
+        sum(attrs.evidence_count)                            as evidence_count
     from card_seeds
     inner join attrs
         on attrs.tenant_id = card_seeds.tenant_id
        and attrs.seed_id = card_seeds.seed_id
        and not attrs.is_declared
-    left join lateral unnest(attrs.evidence_urls) as u on true
     group by card_seeds.tenant_id, card_seeds.rank, attrs.namespace, attrs.attribute_key
 ),
 
--- Held by at least half of the card's seeds; the card's defining attributes first.
+-- Their pages, apart: unnesting URLs next to the counts would repeat each row once per URL.
+card_attr_urls as (
+    select card_seeds.tenant_id, card_seeds.rank, attrs.namespace, attrs.attribute_key,
+           array_agg(distinct u order by u) as urls
+    from card_seeds
+    inner join attrs
+        on attrs.tenant_id = card_seeds.tenant_id
+       and attrs.seed_id = card_seeds.seed_id
+       and not attrs.is_declared
+    cross join lateral unnest(attrs.evidence_urls) as u
+    group by card_seeds.tenant_id, card_seeds.rank, attrs.namespace, attrs.attribute_key
+),
+
+-- Held by at least half of the card's seeds, ranked per namespace: the card's defining attributes first.
 kept as (
     select
         card_attrs.*,
+        card_attr_urls.urls,
         cards.seeds_covered,
         row_number() over (
             partition by card_attrs.tenant_id, card_attrs.rank, card_attrs.namespace
@@ -137,12 +143,23 @@ kept as (
     inner join cards
         on cards.tenant_id = card_attrs.tenant_id
        and cards.rank = card_attrs.rank
+    left join card_attr_urls
+        on card_attr_urls.tenant_id = card_attrs.tenant_id
+       and card_attr_urls.rank = card_attrs.rank
+       and card_attr_urls.namespace = card_attrs.namespace
+       and card_attr_urls.attribute_key = card_attrs.attribute_key
     left join patterns as tenant_wide
         on tenant_wide.tenant_id = card_attrs.tenant_id
        and tenant_wide.namespace = card_attrs.namespace
        and tenant_wide.attribute_key = card_attrs.attribute_key
     where card_attrs.namespace in {{ card_namespaces }}
       and card_attrs.seeds_with * 2 >= cards.seeds_covered
+),
+
+-- What the card shows: up to 4 integrations, 3 buyer titles, 1 size band and 1 industry.
+shown as (
+    select * from kept
+    where pick <= case namespace when 'integration' then 4 when 'buyer_title' then 3 else 1 end
 ),
 
 ssic_lists as (
@@ -175,14 +192,12 @@ kept_lists as (
     select
         tenant_id,
         rank,
-        array_agg(attribute_value order by pick)
-            filter (where namespace = 'integration' and pick <= 4)            as integrations,
-        array_agg(attribute_value order by pick)
-            filter (where namespace = 'buyer_title' and pick <= 3)            as observed_titles,
-        max(attribute_value) filter (where namespace = 'size_band' and pick = 1)      as headcount_band,
-        max(attribute_value) filter (where namespace = 'industry_served' and pick = 1) as industry,
-        sum(evidence_count) filter (where namespace in ('integration', 'size_band')
-                                       or (namespace = 'buyer_title' and pick <= 3)) as evidence_count,
+        array_agg(attribute_value order by pick) filter (where namespace = 'integration') as integrations,
+        array_agg(attribute_value order by pick) filter (where namespace = 'buyer_title') as observed_titles,
+        max(attribute_value) filter (where namespace = 'size_band')       as headcount_band,
+        max(attribute_value) filter (where namespace = 'industry_served') as industry,
+        -- The evidence behind its integrations, size band and buyer titles (SSIC rows: ssic_lists).
+        sum(evidence_count) filter (where namespace <> 'industry_served') as evidence_count,
         string_agg(
             format('%s seen on %s of them (%s)', attribute_value, seeds_with,
                    array_to_string((array(
@@ -190,12 +205,12 @@ kept_lists as (
                    ))[1:2], ', ')
                    || case when cardinality(urls) > 2 then ' ...' else '' end),
             '; ' order by pick
-        ) filter (where namespace = 'integration' and pick <= 4)              as integration_text,
+        ) filter (where namespace = 'integration')                        as integration_text,
         max(format('%s of %s have %s staff', seeds_with, seeds_covered, attribute_value))
-            filter (where namespace = 'size_band' and pick = 1)               as size_text,
+            filter (where namespace = 'size_band')                            as size_text,
         string_agg(format('%s (%s)', attribute_value, seeds_with), ', ' order by pick)
-            filter (where namespace = 'buyer_title' and pick <= 3)            as title_text
-    from kept
+            filter (where namespace = 'buyer_title')                          as title_text
+    from shown
     group by tenant_id, rank
 ),
 
@@ -214,12 +229,8 @@ flags as (
         cards.tenant_id,
         cards.rank,
         array_agg(
-            format('%s %s also seen at %s of %s churned customers (%s)',
-                   case p.namespace when 'size_band' then 'Size' when 'integration' then 'Integration'
-                        when 'buyer_title' then 'Title' when 'industry_served' then 'Industry'
-                        when 'geo' then 'Postal district' when 'entity_age_band' then 'Company age'
-                        else 'SSIC' end,
-                   p.attribute_value, p.churned_with, p.churned_total, array_to_string(p.churned_seed_names, ', '))
+            format('%s %s also seen at %s of %s churned customers (%s)', ns.label, p.attribute_value,
+                   p.churned_with, p.churned_total, array_to_string(p.churned_seed_names, ', '))
             order by p.churned_with desc, p.namespace, p.attribute_value
         ) as negative_flags
     from cards
@@ -229,14 +240,12 @@ flags as (
        and (
             (p.namespace || ':' || p.attribute_key) = any(cards.cluster)
             or exists (
-                select 1 from kept
-                where kept.tenant_id = cards.tenant_id and kept.rank = cards.rank
-                  and kept.namespace = p.namespace and kept.attribute_key = p.attribute_key
-                  and (kept.namespace <> 'buyer_title' or kept.pick <= 3)
-                  and (kept.namespace <> 'integration' or kept.pick <= 4)
-                  and (kept.namespace not in ('size_band', 'industry_served') or kept.pick = 1)
+                select 1 from shown
+                where shown.tenant_id = cards.tenant_id and shown.rank = cards.rank
+                  and shown.namespace = p.namespace and shown.attribute_key = p.attribute_key
             )
        )
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = p.namespace
     group by cards.tenant_id, cards.rank
 ),
 
@@ -251,31 +260,18 @@ vendor_integrations as (
     group by intake.tenant_id
 ),
 
--- The defining attributes in words, e.g. "SSIC group 521 Warehousing and storage AND NetSuite".
+-- The defining attributes in words (attribute_namespaces.phrase), e.g.
+-- "SSIC group 521 Warehousing and storage AND uses NetSuite".
 cluster_text as (
     select
         cards.tenant_id,
         cards.rank,
-        string_agg(
-            case ns
-                when 'ssic5' then format('SSIC %s %s', label, coalesce(p.ssic_title, ''))
-                when 'ssic3' then format('SSIC group %s %s', label, coalesce(p.ssic_title, ''))
-                when 'ssic2' then format('SSIC division %s %s', label, coalesce(p.ssic_title, ''))
-                when 'ssic_section' then format('SSIC section %s %s', label, coalesce(p.ssic_title, ''))
-                when 'size_band' then format('%s staff', label)
-                when 'integration' then format('uses %s', label)
-                when 'technology' then format('runs %s', label)
-                when 'buyer_title' then format('employs a %s', label)
-                when 'industry_served' then format('serves %s', label)
-                when 'geo' then format('postal district %s', label)
-                when 'entity_age_band' then format('incorporated %s ago', label)
-            end,
-            ' AND ' order by ord
-        ) as text
+        string_agg(format(ns.phrase, c.label, coalesce(p.ssic_title, '')), ' AND ' order by c.ord) as text
     from cards
-    cross join lateral unnest(cards.cluster_namespaces, cards.cluster_labels) with ordinality as c (ns, label, ord)
+    cross join lateral unnest(cards.cluster_namespaces, cards.cluster_labels) with ordinality as c (namespace, label, ord)
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = c.namespace
     left join patterns as p
-        on p.tenant_id = cards.tenant_id and p.namespace = c.ns and p.attribute_value = c.label
+        on p.tenant_id = cards.tenant_id and p.namespace = c.namespace and p.attribute_value = c.label
     group by cards.tenant_id, cards.rank
 ),
 

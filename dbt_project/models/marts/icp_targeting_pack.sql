@@ -8,11 +8,16 @@ with cards as (
     where {{ tenant_filter('tenant_id') }}
 ),
 
+namespaces as (
+    select * from {{ ref('attribute_namespaces') }}
+),
+
+-- The card's defining attributes that the registry holds.
 defining as (
     select cards.tenant_id, cards.suggestion_id, split_part(attr, ':', 1) as namespace,
            substr(attr, length(split_part(attr, ':', 1)) + 2) as attribute_value
     from cards, unnest(cards.cluster) as attr
-    where split_part(attr, ':', 1) in ('ssic5', 'ssic3', 'ssic2', 'ssic_section', 'geo', 'entity_age_band')
+    where split_part(attr, ':', 1) in (select namespace from namespaces where is_registry)
 ),
 
 filters as (
@@ -28,13 +33,10 @@ filters as (
 
 terms as (
     select
-        tenant_id, suggestion_id, namespace, attribute_value,
-        case namespace
-            when 'ssic5' then 'ssic' when 'ssic3' then 'ssic3' when 'ssic2' then 'ssic2'
-            when 'ssic_section' then 'section' when 'geo' then 'postal_district'
-            when 'entity_age_band' then 'age_band'
-        end || ':' || attribute_value as term
+        filters.tenant_id, filters.suggestion_id, filters.namespace, filters.attribute_value,
+        namespaces.audience_term || ':' || filters.attribute_value as term
     from filters
+    inner join namespaces on namespaces.namespace = filters.namespace
 ),
 
 by_namespace as (

@@ -1,6 +1,6 @@
 -- Registry baseline: how many live ACRA entities hold each registry attribute (SSIC subclass,
--- group, division, section, postal district, age band), with the SSIC title; the prevalence
--- icp_patterns compares seed support against.
+-- group, division, section, postal district, age band), and how many live entities there are:
+-- the prevalence icp_patterns compares seed support against, and icp_audience's age-band sizes.
 with counts as (
     select namespace, attribute_value, sum(live_entities)::bigint as live_entities
     from {{ ref('int_registry_segment_attributes') }}
@@ -14,12 +14,7 @@ totals as (
 select
     counts.namespace,
     counts.attribute_value,
-    titles.ssic_title,
     counts.live_entities,
-    totals.live_total,
-    counts.live_entities::double precision / nullif(totals.live_total, 0) as prevalence
+    totals.live_total
 from counts
 cross join totals
-left join {{ ref('stg_registry__ssic_codes') }} as titles
-    on counts.namespace in ('ssic5', 'ssic3', 'ssic2', 'ssic_section')
-   and titles.ssic_code = counts.attribute_value

@@ -1,0 +1,9 @@
+"""Names every area shares: groups, and the tenant partitions (one dynamic partition per tenant)."""
+
+import dagster as dg
+
+REGISTRY_GROUP = "registry"
+TENANT_GROUP = "tenant"
+TENANT_MODELS_GROUP = "tenant_models"
+
+tenant_partitions = dg.DynamicPartitionsDefinition(name="tenants")

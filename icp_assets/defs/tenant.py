@@ -1,0 +1,194 @@
+"""Tenant assets (one dynamic partition per tenant): seeds, matches, crawl and LLM evidence, cards.
+
+The dbt models between the evidence and the cards live in ``icp_assets.defs.dbt``.
+"""
+
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from icp_assets.defs.partitions import TENANT_GROUP, TENANT_MODELS_GROUP, tenant_partitions
+from icp_assets.defs.registry import match_index, ssic_codes
+from icp_assets.domain import crawl, llm
+from icp_assets.domain.cards.publish import publish_cards
+from icp_assets.domain.cards.render import cards_markdown
+from icp_assets.domain.matching.index_store import load_match_index
+from icp_assets.domain.matching.matcher import Matcher
+from icp_assets.domain.matching.seed_matches import match_seeds
+from icp_assets.domain.seeds import link_seeds_to_companies
+from icp_assets.platform.paths import match_index_dir
+from resources.crawler import CrawlerResource
+from resources.llm import LlmResource
+from resources.postgres import PostgresResource
+
+MATCH_RATE_SLA = 0.8
+MAPPING_SECONDS_SLA = 300
+
+
+@dg.asset(group_name=TENANT_GROUP, partitions_def=tenant_partitions, kinds={"postgres"})
+def intake_seeds(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    """The tenant's current intake as seeds linked to companies (the vendor's own site included)."""
+    with postgres.connection() as conn:
+        counts = link_seeds_to_companies(conn, context.partition_key)
+    return dg.MaterializeResult(
+        metadata={
+            "response_id": counts.response_id,
+            "best_customers": counts.best,
+            "lost_customers": counts.lost,
+            "companies": counts.companies,
+        }
+    )
+
+
+@dg.asset(
+    group_name=TENANT_GROUP,
+    partitions_def=tenant_partitions,
+    deps=[intake_seeds, match_index, ssic_codes],
+    kinds={"postgres"},
+    check_specs=[
+        dg.AssetCheckSpec("match_rate_sla", asset="seed_matches", description=">= 80% of seeds matched to ACRA"),
+        dg.AssetCheckSpec("mapping_time_sla", asset="seed_matches", description="seeds mapped within 300 s"),
+    ],
+)
+def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    """Each seed matched to an ACRA entity (domain, exact, fuzzy or former name) plus its registry evidence."""
+    started = time.perf_counter()
+    # The saved index of the current registry version (rebuilt here if the registry changed).
+    index, info = load_match_index(postgres.url(), match_index_dir())
+    context.log.info(f"match index {info.version}: {len(index):,} entities ({'built' if info.built else 'loaded'})")
+    with postgres.connection() as conn:
+        counts = match_seeds(conn, context.partition_key, Matcher(index))
+    elapsed = time.perf_counter() - started
+    return dg.MaterializeResult(
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="match_rate_sla",
+                passed=counts.match_rate >= MATCH_RATE_SLA,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"match_rate": counts.match_rate},
+            ),
+            dg.AssetCheckResult(
+                check_name="mapping_time_sla",
+                passed=elapsed <= MAPPING_SECONDS_SLA,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"elapsed_s": elapsed},
+            ),
+        ],
+        metadata={
+            "seeds": counts.seeds,
+            "matched": counts.matched,
+            "ambiguous": counts.ambiguous,
+            "unmatched": counts.unmatched,
+            "match_rate": dg.MetadataValue.float(round(counts.match_rate, 3)),
+            "registry_evidence_rows": counts.registry_evidence,
+            "registry_version": info.version,
+            "elapsed_s": dg.MetadataValue.float(round(elapsed, 2)),
+        },
+    )
+
+
+@dg.asset(group_name=TENANT_GROUP, partitions_def=tenant_partitions, deps=[seed_matches], kinds={"scrapy", "postgres"})
+def crawl_evidence(
+    context: dg.AssetExecutionContext, postgres: PostgresResource, crawler: CrawlerResource
+) -> dg.MaterializeResult:
+    """Evidence crawled from the vendor's and the seeds' websites (Scrapy, in its own process);
+    a re-run replaces the tenant's crawl evidence instead of adding to it."""
+    tenant_id = context.partition_key
+    with postgres.connection() as conn:
+        targets = crawl.crawl_targets(conn, tenant_id)
+    context.log.info(f"tenant={tenant_id} crawling {len(targets)} sites")
+    with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
+        result = crawler.crawl(targets, Path(tmp) / "crawl.jsonl")
+    with postgres.connection() as conn:
+        counts = crawl.record_crawl(conn, tenant_id, result)
+    return dg.MaterializeResult(
+        metadata={
+            "sites": counts.sites,
+            "pages": counts.pages,
+            "evidence_rows": counts.evidence,
+            "industries_mapped_to_ssic": counts.industries_mapped_to_ssic,
+            "blocked_sites": dg.MetadataValue.json(counts.blocked_sites),
+            "reduced_evidence_sites": dg.MetadataValue.json(counts.reduced_evidence_sites),
+            "evidence_per_site": dg.MetadataValue.md(counts.evidence_table()),
+        }
+    )
+
+
+@dg.asset(
+    group_name=TENANT_GROUP, partitions_def=tenant_partitions, deps=[crawl_evidence], kinds={"openai", "postgres"}
+)
+def llm_evidence(
+    context: dg.AssetExecutionContext, postgres: PostgresResource, llm_client: LlmResource
+) -> dg.MaterializeResult:
+    """Industries, buyer titles and integrations an LLM reads from each company's crawled text (cached)."""
+    tenant_id = context.partition_key
+    with postgres.connection() as conn:
+        if not llm_client.enabled():
+            removed = llm.clear_tenant_evidence(conn, tenant_id)
+            return dg.MaterializeResult(metadata={"enabled": False, "reason": "no OPENAI_API_KEY", "removed": removed})
+        counts = llm.extract_tenant_evidence(conn, tenant_id, llm_client.complete, llm_client.model)
+    return dg.MaterializeResult(
+        metadata={
+            "enabled": True,
+            "model": llm_client.model,
+            "companies": counts.companies,
+            "llm_calls": counts.calls,
+            "cache_hits": counts.cache_hits,
+            "invalid_answers": counts.invalid_answers,
+            "evidence_rows": counts.evidence_rows,
+            "tokens_saved_by_cache": counts.tokens_saved,
+        }
+    )
+
+
+@dg.asset(
+    group_name=TENANT_GROUP,
+    partitions_def=tenant_partitions,
+    deps=[dg.AssetKey("icp_suggestions"), dg.AssetKey("icp_targeting_pack"), dg.AssetKey("icp_audience")],
+    kinds={"postgres"},
+    check_specs=[
+        dg.AssetCheckSpec("cards_cite_evidence", asset="suggestion_cards", description="every card has evidence rows")
+    ],
+)
+def suggestion_cards(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    """The tenant's micro-ICP cards, published for its current intake and shown here as markdown."""
+    with postgres.connection() as conn:
+        cards = publish_cards(conn, context.partition_key)
+    unsupported = [c["suggestion_id"] for c in cards if not c["evidence_count"]]
+    return dg.MaterializeResult(
+        metadata={"cards": len(cards), "preview": dg.MetadataValue.md(cards_markdown(cards))},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="cards_cite_evidence", passed=not unsupported, metadata={"without_evidence": unsupported}
+            )
+        ],
+    )
+
+
+tenant_refresh_job = dg.define_asset_job(
+    "tenant_refresh",
+    selection=dg.AssetSelection.groups(TENANT_GROUP, TENANT_MODELS_GROUP),
+    description="Rebuild one tenant: seeds, matches, crawl, dbt models, suggestion cards.",
+)
+
+
+@dg.schedule(
+    job=tenant_refresh_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Singapore",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def nightly_refresh(context: dg.ScheduleEvaluationContext):
+    """Every night, re-crawl (stale pages refetch past the cache TTL) and rebuild every tenant."""
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    for tenant_id in context.instance.get_dynamic_partitions(tenant_partitions.name):
+        yield dg.RunRequest(run_key=f"nightly-{day}-{tenant_id}", partition_key=tenant_id)
+
+
+defs = dg.Definitions(
+    assets=[intake_seeds, seed_matches, crawl_evidence, llm_evidence, suggestion_cards],
+    jobs=[tenant_refresh_job],
+    schedules=[nightly_refresh],
+)

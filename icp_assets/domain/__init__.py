@@ -1,0 +1,1 @@
+"""Domain logic as plain functions over plain types and a database connection: no Dagster here."""

@@ -1,0 +1,1 @@
+"""Suggestion cards after dbt: publish, render, accept."""

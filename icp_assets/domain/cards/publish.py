@@ -1,0 +1,71 @@
+"""Publishing cards: the dbt mart's cards copied into the product table, one set per intake."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from icp_assets.domain.intake import current_response_id
+
+log = logging.getLogger(__name__)
+
+
+def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
+    """Copy the tenant's cards from the dbt mart into the product table, keyed by intake response.
+
+    Only cards the mart built from the current intake are published: should a newer intake arrive
+    between the dbt build and this step, its own run publishes its cards.
+    """
+    response_id = current_response_id(conn, tenant_id)
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        # The card as dbt built it, with its audience size (icp_audience) and pitch (icp_targeting_pack).
+        cards = cur.execute(
+            "select s.*, a.precision_total as audience_size, a.reach_total as audience_reach,"
+            " a.audience_expression, a.sample as audience_sample, t.pitch"
+            " from marts.icp_suggestions s"
+            " left join marts.icp_audience a on a.suggestion_id = s.suggestion_id"
+            " left join marts.icp_targeting_pack t on t.suggestion_id = s.suggestion_id"
+            " where s.tenant_id = %s and s.response_id = %s order by s.rank",
+            (tenant_id, response_id),
+        ).fetchall()
+        cur.execute(
+            "delete from icp.icp_suggestions where tenant_id = %s and response_id = %s", (tenant_id, response_id)
+        )
+        cur.executemany(
+            "insert into icp.icp_suggestions (tenant_id, response_id, suggestion_id, rank, title, card, evidence_count)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    tenant_id,
+                    response_id,
+                    c["suggestion_id"],
+                    c["rank"],
+                    c["title"],
+                    Jsonb(_jsonable(c)),
+                    c["evidence_count"],
+                )
+                for c in cards
+            ],
+        )
+    log.info("tenant=%s stage=suggestion_cards response_id=%s cards=%d", tenant_id, response_id, len(cards))
+    return [_jsonable(c) for c in cards]
+
+
+def _jsonable(card: dict) -> dict:
+    """A mart row as plain JSON: numerics as numbers, timestamps as ISO text."""
+    return json.loads(json.dumps(card, default=lambda v: float(v) if isinstance(v, Decimal) else str(v)))
+
+
+def latest_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
+    """The cards published for the tenant's current intake, best first."""
+    response_id = current_response_id(conn, tenant_id)
+    rows = conn.execute(
+        "select card from icp.icp_suggestions where tenant_id = %s and response_id = %s order by rank",
+        (tenant_id, response_id),
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,1 @@
+"""Seeds to ACRA entities: name normalisation, the matcher, its saved index, the matching stage."""

@@ -1,0 +1,88 @@
+"""The seed-matching stage: the current seeds matched to ACRA entities, plus their registry evidence.
+
+The tenant's matches and registry evidence are replaced in one transaction, so a re-run replaces
+rather than duplicates and a failure leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.matching.matcher import Matcher, MatchResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    seeds: int
+    matched: int
+    ambiguous: int
+    unmatched: int
+    registry_evidence: int
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.seeds if self.seeds else 0.0
+
+
+_REGISTRY_EVIDENCE_SQL = """
+insert into icp.icp_evidence (tenant_id, company_id, signal_key, value, source, confidence)
+select m.tenant_id, s.company_id, fact.signal_key, fact.value, 'registry', m.score
+from icp.seed_matches m
+join icp.customer_seeds s using (seed_id)
+join registry.acra_entities e on e.uen = m.uen
+left join registry.ssic_codes c on c.code = e.primary_ssic_code
+cross join lateral (values
+    ('ssic', case when e.primary_ssic_code is not null then jsonb_build_object(
+        'label', coalesce(c.title, e.primary_ssic_description, e.primary_ssic_code),
+        'code', e.primary_ssic_code) end),
+    ('entity_status', jsonb_build_object('label', e.entity_status_description)),
+    ('incorporation_year', case when e.registration_incorporation_date is not null then jsonb_build_object(
+        'label', extract(year from e.registration_incorporation_date)::int::text,
+        'year', extract(year from e.registration_incorporation_date)::int) end),
+    ('entity_type', jsonb_build_object('label', e.entity_type_description)),
+    ('postal_district', case when e.postal_code is not null then jsonb_build_object(
+        'label', left(e.postal_code, 2), 'postal_code', e.postal_code) end)
+) as fact(signal_key, value)
+where m.tenant_id = %(tenant)s and s.response_id = %(response)s and m.status = 'matched'
+  and fact.value is not null and fact.value ->> 'label' is not null
+"""
+
+
+def match_seeds(conn: psycopg.Connection, tenant_id: str, matcher: Matcher) -> MatchCounts:
+    """Match the current seeds to ACRA entities and replace the tenant's registry evidence."""
+    response_id = current_response_id(conn, tenant_id)
+    seeds = conn.execute(
+        "select seed_id, name, domain from icp.customer_seeds where response_id = %s order by seed_id",
+        (response_id,),
+    ).fetchall()
+    results: list[tuple[int, MatchResult]] = [(seed_id, matcher.match(name, domain)) for seed_id, name, domain in seeds]
+    with conn.transaction():
+        conn.execute("delete from icp.seed_matches where tenant_id = %s", (tenant_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into icp.seed_matches (seed_id, tenant_id, uen, entity_name, score, method, status, candidates)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (seed_id, tenant_id, r.uen, r.entity_name, r.score, r.method, r.status, Jsonb(r.candidates))
+                    for seed_id, r in results
+                ],
+            )
+        conn.execute("delete from icp.icp_evidence where tenant_id = %s and source = 'registry'", (tenant_id,))
+        evidence = conn.execute(_REGISTRY_EVIDENCE_SQL, {"tenant": tenant_id, "response": response_id}).rowcount
+    statuses = [r.status for _, r in results]
+    counts = MatchCounts(
+        seeds=len(results),
+        matched=statuses.count("matched"),
+        ambiguous=statuses.count("ambiguous"),
+        unmatched=statuses.count("unmatched"),
+        registry_evidence=evidence,
+    )
+    log.info("tenant=%s stage=seed_matches %s", tenant_id, counts)
+    return counts

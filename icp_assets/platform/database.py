@@ -1,0 +1,116 @@
+"""Where the product's PostgreSQL lives, and how every part of the product reaches it.
+
+With ``ICP_DATABASE_URL`` unset, an embedded server from the ``pgserver`` wheel runs in
+``$ICP_HOME/pgdata`` (started on first use, reused afterwards, reached over a Unix socket).
+With it set, that database is used instead. Dagster's instance storage lives in a sibling
+database named ``<database>_dagster`` on the same server, and dbt reads the ``ICP_PG_*``
+variables that :func:`export_connection_env` sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from icp_assets.platform.embedded import start_embedded_server
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "icp"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database)))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+def embedded_database_url() -> str:
+    """The embedded server's `icp` database, starting the server if it is not running."""
+    return start_embedded_server().get_uri(DEFAULT_DATABASE)
+
+
+def product_database_url() -> str:
+    """The product database URL: ICP_DATABASE_URL, or the embedded server's `icp` database."""
+    return os.environ.get("ICP_DATABASE_URL") or embedded_database_url()
+
+
+def dagster_database_url(product_url: str) -> str:
+    """Dagster's storage database, in SQLAlchemy form: dagster-postgres drives it with psycopg2
+    (SQLAlchemy 2.1 would otherwise pick psycopg 3, whose NOTIFY parameters dagster cannot use)."""
+    url = with_database(product_url, database_name(product_url) + "_dagster")
+    return "postgresql+psycopg2://" + url.split("://", 1)[1]
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy-style URL (postgresql+psycopg2://) as libpq accepts it."""
+    scheme, rest = url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgresql+") else url
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` if the server lacks it."""
+    name = database_name(url)
+    with psycopg.connect(with_database(_libpq(url), "postgres"), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+            log.info("created database %s", name)
+
+
+def drop_database(url: str) -> None:
+    name = database_name(url)
+    with psycopg.connect(with_database(_libpq(url), "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@dataclass(frozen=True)
+class ConnectionParts:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def connection_parts(url: str) -> ConnectionParts:
+    """Split a URL (TCP or ``?host=/socket/dir``) into the fields dbt's profile needs."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    return ConnectionParts(
+        host=host,
+        port=int(query.get("port", [parts.port or 5432])[0]),
+        user=parts.username or "postgres",
+        password=parts.password or "",
+        dbname=database_name(url),
+    )
+
+
+def connection_env(url: str) -> dict[str, str]:
+    """The variables dbt's profiles.yml and Dagster's dagster.yaml read, for ``url``."""
+    parts = connection_parts(url)
+    return {
+        "ICP_PG_HOST": parts.host,
+        "ICP_PG_PORT": str(parts.port),
+        "ICP_PG_USER": parts.user,
+        "ICP_PG_PASSWORD": parts.password,
+        "ICP_PG_DBNAME": parts.dbname,
+        "ICP_DAGSTER_DATABASE_URL": dagster_database_url(url),
+    }
+
+
+def export_connection_env(url: str) -> dict[str, str]:
+    """Set (and return) :func:`connection_env` in this process, for the dbt and Dagster it starts."""
+    env = connection_env(url)
+    os.environ.update(env)
+    return env

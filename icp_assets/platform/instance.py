@@ -1,0 +1,62 @@
+"""The Dagster instance every `icp` command and `make ui` share, stored in PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from dagster import DagsterInstance
+
+from icp_assets.platform.database import (
+    dagster_database_url,
+    ensure_database,
+    export_connection_env,
+    product_database_url,
+)
+from icp_assets.platform.db import migrate
+from icp_assets.platform.paths import dagster_home
+
+log = logging.getLogger(__name__)
+
+DAGSTER_YAML = """\
+# Written by `icp`: run, event and schedule storage in PostgreSQL (database ${ICP_DAGSTER_DATABASE_URL}).
+storage:
+  postgres:
+    postgres_url:
+      env: ICP_DAGSTER_DATABASE_URL
+concurrency:
+  runs:
+    max_concurrent_runs: 4  # the nightly refresh queues one run per tenant; a few run at once
+  pools:
+    default_limit: 1  # one dbt build at a time (pool dbt_build): builds share views and the seed
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+"""
+
+
+def prepare_environment() -> str:
+    """Start or reach the database, migrate it, and export the settings child processes read.
+
+    Returns the product database URL. Sets ICP_DATABASE_URL, the dbt ICP_PG_* variables,
+    ICP_DAGSTER_DATABASE_URL and DAGSTER_HOME, so dbt, the Dagster daemon, webserver and run
+    workers started from here all reach the same server.
+    """
+    url = product_database_url()
+    migrate(url)
+    ensure_database(dagster_database_url(url))
+    export_connection_env(url)
+    os.environ["ICP_DATABASE_URL"] = url
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() != DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return url
+
+
+def dagster_instance() -> DagsterInstance:
+    prepare_environment()
+    return DagsterInstance.get()
