@@ -48,8 +48,8 @@ def link_seeds_to_companies(conn: psycopg.Connection, tenant_id: str) -> SeedCou
             (response_id,),
         ).fetchall():
             conn.execute(
-                "update icp.customer_seeds set company_id ="
-                " (insert into icp.companies (name) values (%s) returning company_id) where seed_id = %s",
+                "with company as (insert into icp.companies (name) values (%s) returning company_id)"
+                " update icp.customer_seeds set company_id = (select company_id from company) where seed_id = %s",
                 (name, seed_id),
             )
         best, lost, companies = conn.execute(

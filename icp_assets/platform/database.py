@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -26,8 +26,11 @@ DEFAULT_DATABASE = "icp"
 
 def with_database(url: str, database: str) -> str:
     """The same server URL pointing at another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + quote(database)))
+    scheme, rest = url.split("://", 1)
+    authority, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    # Rebuilt by hand: urlunsplit drops an empty authority ("postgresql:///icp", libpq's local socket).
+    return f"{scheme}://{authority}/{quote(database)}" + (f"?{query}" if query else "")
 
 
 def database_name(url: str) -> str:
@@ -61,10 +64,13 @@ def ensure_database(url: str) -> None:
     """Create the database named in ``url`` if the server lacks it."""
     name = database_name(url)
     with psycopg.connect(with_database(_libpq(url), "postgres"), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
-        if not exists:
+        if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            return
+        try:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-            log.info("created database %s", name)
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            return  # another process created it since the check
+        log.info("created database %s", name)
 
 
 def drop_database(url: str) -> None:

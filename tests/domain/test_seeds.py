@@ -60,12 +60,6 @@ def test_only_the_current_intake_is_linked(conn: psycopg.Connection) -> None:
     assert set(_seed_companies(conn, first).values()) == {None}
 
 
-@pytest.mark.xfail(
-    raises=psycopg.errors.SyntaxError,
-    strict=True,
-    reason="production bug: link_seeds_to_companies puts an INSERT ... RETURNING inside an UPDATE's"
-    " subquery (icp_assets/domain/seeds.py), which PostgreSQL rejects",
-)
 def test_a_seed_without_a_website_gets_a_company_of_its_own(conn: psycopg.Connection) -> None:
     payload = demo_intake()
     payload["lost_or_churned"] = [{"name": "Quiet Trading", "reason": "went with a cheaper tool"}]

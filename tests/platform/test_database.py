@@ -35,13 +35,6 @@ def test_with_database_changes_only_the_database(url: str, database: str, expect
     assert database_name(expected) == database
 
 
-@pytest.mark.xfail(
-    raises=(AssertionError, IndexError),
-    strict=True,
-    reason="production bug: with_database() rebuilds the URL with urlunsplit, which drops the empty authority"
-    " of a host-less libpq URL (postgresql:///icp -> postgresql:/postgres); dagster_database_url then raises"
-    " IndexError",
-)
 def test_a_url_without_a_host_keeps_its_empty_authority() -> None:
     """postgresql:///icp is libpq's "local socket, default port" form."""
     assert with_database("postgresql:///icp", "postgres") == "postgresql:///postgres"

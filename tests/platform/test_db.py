@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from icp_assets.platform.database import drop_database, ensure_database, with_database
+from icp_assets.platform.database import drop_database, with_database
 from icp_assets.platform.db import migrate, migration_files
 from icp_assets.platform.dbt_runner import DBT_PROJECT_DIR
 
@@ -49,7 +49,7 @@ def test_migrate_creates_the_database_and_applies_each_migration_once(blank_url:
 
 
 def test_concurrent_migrations_apply_each_version_exactly_once(blank_url: str) -> None:
-    ensure_database(blank_url)
+    """Two assets may migrate a database that does not exist yet at the same moment."""
     applied: list[list[str]] = []
     errors: list[BaseException] = []
 
