@@ -372,3 +372,177 @@ def hostile_sites() -> dict[str, Site]:
             "/app.js": ("application/javascript", b"document.getElementById('root').innerHTML='<h1>Hi</h1>';"),
         },
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data in every form it hides in
+# ---------------------------------------------------------------------------------------------
+
+PII_DOMAIN = "piitest.com.sg"
+
+
+@dataclass(frozen=True)
+class PiiForm:
+    """One way a personal email address, phone number or name appears on a website. ``markup`` is
+    how the page, URL or header carries it; ``needles`` are what must be found nowhere after the
+    scrub (compared with spaces, dots, dashes, brackets and "+" squeezed out, in any case)."""
+
+    id: str
+    markup: str
+    needles: tuple[str, ...]
+    where: str = "body"  # body | script | url | header | title (a buyer title naming a person)
+
+
+def _entities(text: str) -> str:
+    return "".join(f"&#{ord(c)};" for c in text)
+
+
+PII_FORMS: tuple[PiiForm, ...] = (
+    # Email addresses.
+    PiiForm("email_plain", "jane.tan01@acme.com.sg", ("jane.tan01",)),
+    PiiForm("email_plus_tag", "jane.tan02+crm@acme.sg", ("jane.tan02",)),
+    PiiForm("email_upper_case", "JANE.TAN03@ACME.SG", ("jane.tan03",)),
+    PiiForm("email_spaced_at", "jane.tan04 @ acme.sg", ("jane.tan04",)),
+    PiiForm("email_bracket_at_dot", "jane.tan05 [at] acme [dot] sg", ("jane.tan05",)),
+    PiiForm("email_paren_at_dot", "jane.tan06 (at) acme (dot) com (dot) sg", ("jane.tan06",)),
+    PiiForm("email_brace_at_dot", "jane.tan07{at}acme{dot}sg", ("jane.tan07",)),
+    PiiForm("email_upper_bracket_at", "JANE.TAN08 [AT] ACME [DOT] SG", ("jane.tan08",)),
+    PiiForm("email_worded_at_dot", "jane.tan09 at acme dot sg", ("jane.tan09",)),
+    PiiForm("email_worded_upper", "jane.tan10 AT acme DOT com DOT sg", ("jane.tan10",)),
+    PiiForm("email_worded_at_real_dots", "jane.tan11 at acme.com.sg", ("jane.tan11",)),
+    PiiForm("email_decimal_entity", "jane.tan12&#64;acme.sg", ("jane.tan12",)),
+    PiiForm("email_hex_entity", "jane.tan13&#x40;acme.sg", ("jane.tan13",)),
+    PiiForm("email_named_entity", "jane.tan14&commat;acme.sg", ("jane.tan14",)),
+    PiiForm("email_double_encoded_entity", "jane.tan15&amp;#64;acme.sg", ("jane.tan15",)),
+    PiiForm("email_all_entities", _entities("jane.tan16@acme.sg"), ("jane.tan16",)),
+    PiiForm("email_percent_encoded", "jane.tan17%40acme.sg", ("jane.tan17",)),
+    PiiForm("email_json_unicode_escape", '<script>var c={"m":"jane.tan18\\u0040acme.sg"};</script>', ("jane.tan18",)),
+    PiiForm("email_js_hex_escape", "<script>var m='jane.tan19\\x40acme.sg';</script>", ("jane.tan19",)),
+    PiiForm("email_full_width_at", "jane.tan20\uff20acme.sg", ("jane.tan20",)),
+    PiiForm(
+        "email_all_full_width",
+        "\uff4a\uff41\uff4e\uff45\uff0e\uff54\uff41\uff4e\uff12\uff11\uff20\uff41.sg",
+        ("jane.tan21",),
+    ),
+    PiiForm("email_small_form_at", "jane.tan22\ufe6bacme.sg", ("jane.tan22",)),
+    PiiForm("email_zero_width_spaces", "jane.tan23\u200b@\u200bacme.sg", ("jane.tan23",)),
+    PiiForm("email_at_in_its_own_tag", "jane.tan24<span>@</span>acme.sg", ("jane.tan24",)),
+    PiiForm("email_split_by_comments", "jane.tan25<!-- -->@<!-- x -->acme.sg", ("jane.tan25",)),
+    PiiForm("email_mailto_link", '<a href="mailto:jane.tan26@acme.sg">Write to us</a>', ("jane.tan26",)),
+    PiiForm("email_mailto_percent", '<a href="mailto:jane.tan27%40acme.sg?subject=Hi">Email</a>', ("jane.tan27",)),
+    PiiForm(
+        "email_json_ld",
+        '<script type="application/ld+json">{"@type": "Person", "email": "jane.tan28@acme.sg"}</script>',
+        ("jane.tan28",),
+        "script",
+    ),
+    PiiForm("email_meta_attribute", '<meta name="author" content="jane.tan29@acme.sg">', ("jane.tan29",)),
+    PiiForm("email_in_link_query", '<a href="/about?email=jane.tan30@acme.sg">About us</a>', ("jane.tan30",), "url"),
+    PiiForm(
+        "email_in_link_query_percent",
+        '<a href="/industries?contact=jane.tan31%40acme.sg">Industries</a>',
+        ("jane.tan31",),
+        "url",
+    ),
+    PiiForm("email_in_response_header", "X-Contact: jane.tan32@acme.sg", ("jane.tan32",), "header"),
+    PiiForm("email_in_redirect_location", "Location: /about/team?email=jane.tan33@acme.sg", ("jane.tan33",), "header"),
+    PiiForm("email_in_cookie", "Set-Cookie: user=jane.tan34%40acme.sg; Path=/", ("jane.tan34",), "header"),
+    # Phone numbers: Singapore forms, then international ones.
+    PiiForm("phone_sg_international", "+65 9123 4535", ("91234535",)),
+    PiiForm("phone_sg_national", "9123 4536", ("91234536",)),
+    PiiForm("phone_sg_country_code_in_brackets", "(65) 6123-4537", ("61234537",)),
+    PiiForm("phone_sg_no_separators", "+6591234538", ("91234538",)),
+    PiiForm("phone_sg_dashes", "+65-6123-4539", ("61234539",)),
+    PiiForm("phone_sg_extension", "6123 4540 ext 12", ("61234540",)),
+    PiiForm("phone_sg_00_prefix", "0065 9123 4541", ("91234541",)),
+    PiiForm("phone_sg_plus_in_brackets", "(+65) 8123 4542", ("81234542",)),
+    PiiForm("phone_sg_toll_free", "1800 123 4543", ("18001234543",)),
+    PiiForm("phone_us", "+1 415 555 0144", ("4155550144",)),
+    PiiForm("phone_uk", "+44 20 7946 0145", ("2079460145",)),
+    PiiForm("phone_malaysia", "+60 12-345 6746", ("123456746",)),
+    PiiForm("phone_australia", "+61 2 9374 4047", ("293744047",)),
+    PiiForm("phone_india", "+91 98765 43248", ("9876543248",)),
+    PiiForm("phone_hong_kong", "+852 2123 4549", ("21234549",)),
+    PiiForm(
+        "phone_full_width_digits", "\uff0b\uff16\uff15 \uff19\uff11\uff12\uff13 \uff14\uff15\uff15\uff10", ("91234550",)
+    ),
+    PiiForm("phone_tel_link", '<a href="tel:+6591234551">Call us</a>', ("91234551",)),
+    PiiForm(
+        "phone_json_ld",
+        '<script type="application/ld+json">{"@type": "Organization", "telephone": "+65 6123 4552"}</script>',
+        ("61234552",),
+        "script",
+    ),
+    PiiForm("phone_nbsp_entities", "+65&nbsp;9123&nbsp;4553", ("91234553",)),
+    PiiForm("phone_plus_entity", "&#43;65 9123 4554", ("91234554",)),
+    PiiForm("phone_in_link_query", '<a href="/customers?phone=%2B6591234555">Customers</a>', ("91234555",), "url"),
+    PiiForm("phone_in_response_header", "X-Phone: +65 6123 4556", ("61234556",), "header"),
+    PiiForm("phone_dotted", "9123.4557", ("91234557",)),
+    # Names next to buyer titles: the title ends at the role, the name reaches no record.
+    PiiForm(
+        "title_talk_to_our_with_name_and_phone",
+        "<p>Talk to our Head of Sales Priya Nair on +65 9123 4558 for a demo.</p>",
+        ("Priya Nair", "91234558"),
+        "title",
+    ),
+    PiiForm(
+        "title_name_after_role",
+        "<p>Speak with our Operations Manager Wei Ming Lim today.</p>",
+        ("Wei Ming Lim",),
+        "title",
+    ),
+    PiiForm("title_name_before_role", "<li>Siti Rahman, Head of Finance</li>", ("Siti Rahman",), "title"),
+    PiiForm("title_name_after_comma", "<li>Procurement Manager, Kenneth Goh</li>", ("Kenneth Goh",), "title"),
+)
+PII_TITLES = frozenset({"Head of Sales", "Operations Manager", "Head of Finance", "Procurement Manager"})
+PII_ROLE_ADDRESS = f"sales@{PII_DOMAIN}"
+
+
+def squash(text: str) -> str:
+    """Text as PiiForm needles are compared: lower case, without spaces, dots, dashes, brackets,
+    "+" or underscores (so "+65 9123-4567" and "91234567" meet)."""
+    return re.sub(r"[\s().+\-_/\u00a0]", "", text).lower()
+
+
+def pii_site() -> Site:
+    """A company website carrying every PiiForm: in page text, attributes, scripts and JSON-LD,
+    in the URLs of links and of a redirect, and in response headers and cookies."""
+    forms = {f.id: f for f in PII_FORMS}
+    body = [f.markup for f in PII_FORMS if f.where in ("body", "script", "url")]
+    headers = tuple(
+        tuple(f.markup.split(": ", 1))  # type: ignore[misc]
+        for f in PII_FORMS
+        if f.where == "header" and not f.markup.startswith("Location")
+    )
+    location = forms["email_in_redirect_location"].markup.split(": ", 1)[1]
+    half = len(body) // 2
+    titles = [f.markup for f in PII_FORMS if f.where == "title"]
+
+    def page(title: str, content: str, extra: str = "") -> Reply:
+        html = (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>{title} | PII Test</title>{extra}</head>'
+            '<body><nav><a href="/about">About us</a> <a href="/careers">Careers</a>'
+            ' <a href="/customers">Customers</a> <a href="/company">Company</a></nav>'
+            f"<main>{content}</main><footer><p>PII Test Pte. Ltd., 1 Raffles Place, Singapore 048616.</p>"
+            f"<p>Write to {PII_ROLE_ADDRESS}.</p></footer></body></html>"
+        )
+        return Reply(200, html.encode(), HTML, headers)
+
+    pages = {
+        "/": page("Home", "<h1>PII Test</h1><p>We serve food distribution.</p>" + " <br> ".join(body[:half])),
+        "/about": page("About", "<h1>About us</h1>" + "".join(titles[:2]) + " <br> ".join(body[half:])),
+        "/about/team": page("Team", "<h1>Our team</h1><p>A team of 40 people.</p>"),
+        "/careers": page(
+            "Careers",
+            "<h1>Careers</h1><h2>Open positions</h2><ul>" + "".join(titles[2:]) + "<li>Finance Manager</li></ul>",
+        ),
+        "/customers": page("Customers", "<h1>Customer stories</h1><p>How Harbour Foods grew with us.</p>"),
+        "/industries": page("Industries", "<h1>Industries we serve</h1><ul><li>Food distribution</li></ul>"),
+        "/company": Reply(302, b"", HTML, (("Location", location),)),
+        "/robots.txt": ("text/plain", b"User-agent: *\nAllow: /\n"),
+    }
+
+    def site(path: str, hits: int) -> Page | None:
+        return pages.get(path.split("?", 1)[0])
+
+    return site

@@ -28,6 +28,7 @@ from icp_assets.defs.registry import registry_refresh_job
 from icp_assets.domain.cards.publish import latest_cards
 from icp_assets.domain.cards.render import format_cards
 from icp_assets.domain.intake import Intake, submit_intake
+from icp_assets.platform.database import redact_url
 from icp_assets.platform.db import connect
 from icp_assets.platform.instance import dagster_instance
 from icp_assets.platform.paths import dagster_home, default_acra_dir
@@ -63,7 +64,10 @@ def run_demo() -> int:
     with connect(url) as conn:
         cards = latest_cards(conn, DEMO_TENANT)
     print(format_cards(DEMO_TENANT, cards))
-    print(f'\nDagster run history is in PostgreSQL; `make ui` shows it. Analysts: psql "{url}"')
+    print(
+        "\nDagster run history is in PostgreSQL; `make ui` shows it."
+        f" Analysts: `icp db psql` (database {redact_url(url)})"
+    )
     return 0 if len(cards) >= 3 else 1
 
 

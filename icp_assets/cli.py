@@ -16,7 +16,20 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; returns its exit code.
+
+    Usage errors (argparse) return 2 instead of raising SystemExit. A database error the input
+    caused (a value PostgreSQL refuses: class 22 data exceptions, class 23 constraint violations)
+    is exit 2 with one line, never a traceback (``-v`` logs it). A reader that stops reading
+    (``icp ... | head``) ends the command quietly with exit 0: the reader got what it asked for."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2), as a return code
+        _flush_stdout()
+        return stop.code if isinstance(stop.code, int) else EXIT_OK if stop.code is None else EXIT_BAD_INPUT
+    except BrokenPipeError:  # --help into a closed pipe
+        _silence_stdout()
+        return EXIT_OK
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # pgserver's, harmless
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -27,7 +40,39 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster prints a run's events through its own console logger; don't echo them twice.
     for noisy in ("pgserver", "urllib3", "alembic", "dagster", "dagster.builtin"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return args.handler(args)
+    import psycopg
+
+    try:
+        code = args.handler(args)
+        return code if _flush_stdout() else EXIT_OK
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as err:
+        log.debug("the database refused the input", exc_info=True)
+        reason = (getattr(err, "diag", None) and err.diag.message_primary) or str(err).splitlines()[0]
+        print(f"icp: the database refused the input: {reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _flush_stdout() -> bool:
+    """Flush stdout now, so a closed pipe shows here rather than at interpreter exit; False if closed."""
+    try:
+        sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        _silence_stdout()
+        return False
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush cannot fail loudly
+    (the recipe in Python's documentation on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (tests capture it)
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,37 +87,43 @@ def _parser() -> argparse.ArgumentParser:
         ("start", "start the embedded server (no-op with ICP_DATABASE_URL)"),
         ("stop", "stop the embedded server"),
         ("status", "is the database reachable, which migrations are applied"),
-        ("url", "print the product database URL (for psql)"),
+        ("url", "print the product database URL, its password masked"),
         ("migrate", "apply pending schema migrations"),
+        ("psql", "open psql on the product database (credentials passed in its environment)"),
     ]:
-        db.add_parser(action, help=help_text).set_defaults(handler=_db, action=action)
+        db_action = db.add_parser(action, help=help_text)
+        db_action.set_defaults(handler=_db, action=action, show_password=False)
+        if action == "url":
+            db_action.add_argument("--show-password", action="store_true", help="print the password too")
 
     intake = commands.add_parser("intake", help="tenant intakes").add_subparsers(required=True, metavar="ACTION")
     submit = intake.add_parser("submit", help="validate and store an intake JSON file")
     submit.add_argument("file", type=Path)
-    submit.add_argument("--tenant", required=True)
+    submit.add_argument("--tenant", required=True, type=_tenant_id)
     submit.add_argument("--submitted-by")
     submit.set_defaults(handler=_intake_submit)
 
     run = commands.add_parser("run", help="materialize one tenant's partition (the job the sensor requests)")
-    run.add_argument("--tenant", required=True)
+    run.add_argument("--tenant", required=True, type=_tenant_id, help="a tenant with an intake")
     run.set_defaults(handler=_run)
 
     suggestions = commands.add_parser("suggestions", help="print a tenant's suggestion cards")
-    suggestions.add_argument("--tenant", required=True)
+    suggestions.add_argument("--tenant", required=True, type=_tenant_id)
     suggestions.add_argument("--format", choices=["table", "json"], default="table")
     suggestions.set_defaults(handler=_suggestions)
 
     audience = commands.add_parser("audience", help="size a lookalike audience in the ACRA registry")
-    audience.add_argument("--tenant", required=True, help="its customers are left out of the audience")
+    audience.add_argument("--tenant", required=True, type=_tenant_id, help="its customers are left out of the audience")
     audience.add_argument(
         "--expr", required=True, help='e.g. "ssic:62011 AND (ssic2:63 OR section:J) AND NOT status:struck_off"'
     )
-    audience.add_argument("--sample", type=int, default=10, help="sample rows to print")
+    audience.add_argument(
+        "--sample", type=_sample_size, default=10, help="sample rows to print (0 or more; at most 1000 are printed)"
+    )
     audience.set_defaults(handler=_audience)
 
     accept = commands.add_parser("accept", help="accept a card as a targeting rule (audited)")
-    accept.add_argument("--tenant", required=True)
+    accept.add_argument("--tenant", required=True, type=_tenant_id)
     accept.add_argument("--suggestion", required=True, help="suggestion_id of a current card")
     accept.add_argument("--by", help="who accepts it")
     accept.set_defaults(handler=_accept)
@@ -106,13 +157,45 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--output", type=Path, required=True, metavar="CSV")
     resolve.set_defaults(handler=_resolve)
 
+    analyst = commands.add_parser("analyst", help="read-only SQL logins, one tenant each").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    analyst_add = analyst.add_parser("add", help="create a login for tenant T; prints its connection URL")
+    analyst_add.add_argument("--tenant", required=True, type=_tenant_id)
+    analyst_add.add_argument("--name", help="role name (default analyst_<tenant>_<random>)")
+    analyst_add.set_defaults(handler=_analyst_add)
+    analyst.add_parser("list", help="the analyst logins and their tenants").set_defaults(handler=_analyst_list)
+    analyst_revoke = analyst.add_parser("revoke", help="drop an analyst login")
+    analyst_revoke.add_argument("name", help="the login's role name (see `icp analyst list`)")
+    analyst_revoke.set_defaults(handler=_analyst_revoke)
+
     commands.add_parser("ui", help="start the Dagster UI on the product database").set_defaults(handler=_ui)
     return parser
 
 
+def _tenant_id(value: str) -> str:
+    """argparse type of every --tenant: the id intakes are stored under, or a usage error (exit 2)."""
+    from icp_assets.domain.intake import TENANT_ID, TENANT_RULE
+
+    if not TENANT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} {TENANT_RULE}")
+    return value
+
+
+def _sample_size(value: str) -> int:
+    """argparse type of --sample: a whole number, 0 or more (a huge one is capped when sizing)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: the sample size must be 0 or more")
+    return number
+
+
 def _db(args: argparse.Namespace) -> int:
     from icp_assets.platform import embedded, paths
-    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.database import product_database_url, redact_url
     from icp_assets.platform.db import migrate
 
     external = os.environ.get("ICP_DATABASE_URL")
@@ -126,28 +209,55 @@ def _db(args: argparse.Namespace) -> int:
         print(f"embedded server not running (data directory {paths.embedded_pgdata()})")
         return EXIT_FAILED
     url = product_database_url()
+    shown = url if args.show_password else redact_url(url)  # a password is printed only on request
     if args.action == "url":
-        print(url)
+        print(shown)
+    elif args.action == "psql":
+        return _psql(url)
     elif args.action in ("start", "migrate"):
         applied = migrate(url)
-        print(f"{url}\nmigrations applied: {', '.join(applied) or 'none pending'}")
+        print(f"{shown}\nmigrations applied: {', '.join(applied) or 'none pending'}")
     elif args.action == "status":
         from icp_assets.platform.db import connect
 
         with connect(url) as conn:
             versions = [r[0] for r in conn.execute("select version from public.icp_schema_migrations order by 1")]
             server = conn.execute("show server_version").fetchone()[0]
-        print(f"{url}\nPostgreSQL {server}; migrations: {', '.join(versions)}")
+        print(f"{shown}\nPostgreSQL {server}; migrations: {', '.join(versions)}")
     return EXIT_OK
 
 
+def _psql(url: str) -> int:
+    """Replace this process with psql, the connection in PG* variables: no credential on its
+    command line (where `ps` shows it) or on the terminal."""
+    import shutil
+
+    import psycopg
+
+    from icp_assets.platform.database import libpq_environment
+
+    try:
+        env = libpq_environment(url)
+    except (ValueError, psycopg.ProgrammingError) as err:
+        print(f"db psql: cannot pass the database URL to psql: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    psql = shutil.which("psql")
+    if psql is None:
+        print("db psql: psql is not on PATH; install the PostgreSQL client", file=sys.stderr)
+        return EXIT_FAILED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(psql, ["psql"], {**os.environ, **env})
+
+
 def _intake_submit(args: argparse.Namespace) -> int:
-    from icp_assets.domain.intake import IntakeError, parse_intake, submit_intake
+    from icp_assets.domain.intake import MAX_INTAKE_BYTES, IntakeError, parse_intake, submit_intake
     from icp_assets.platform.database import product_database_url
     from icp_assets.platform.db import connect
 
     try:
-        raw = args.file.read_bytes()
+        with args.file.open("rb") as file:
+            raw = file.read(MAX_INTAKE_BYTES + 1)  # one byte over is enough to refuse it
     except OSError as err:
         print(f"intake: cannot read {args.file}: {err.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -165,10 +275,19 @@ def _intake_submit(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from icp_assets.platform.instance import dagster_instance
+    from dagster import DagsterInstance
+
+    from icp_assets.domain.intake import NoIntakeError
+    from icp_assets.platform.instance import prepare_environment
     from icp_assets.runs import run_tenant
 
-    return EXIT_OK if run_tenant(dagster_instance(), args.tenant).success else EXIT_FAILED
+    url = prepare_environment()
+    try:
+        result = run_tenant(DagsterInstance.get(), url, args.tenant)
+    except NoIntakeError as err:
+        print(err, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK if result.success else EXIT_FAILED
 
 
 def _suggestions(args: argparse.Namespace) -> int:
@@ -227,15 +346,15 @@ def _crawl(args: argparse.Namespace) -> int:
     import tempfile
 
     from resources.crawler import CrawlerResource
-    from scrapers.hosts import website_domain
+    from scrapers.hosts import crawlable_website
     from scrapers.runner import CrawlError, CrawlTarget
 
     targets: dict[str, str] = {}
     for url in args.urls:
-        try:
-            targets.setdefault(website_domain(url), url)
+        try:  # IP addresses in any notation and ports other than 80/443 are refused here already
+            targets.setdefault(crawlable_website(url), url)
         except ValueError as err:
-            print(f"crawl: not an http(s) URL: {url} ({err})", file=sys.stderr)
+            print(f"crawl: not an http(s) URL: {url} ({err}); refused, nothing crawled", file=sys.stderr)
             return EXIT_BAD_INPUT
     crawler = CrawlerResource(page_cap=args.page_cap, delay_s=args.delay)
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
@@ -253,12 +372,20 @@ def _crawl(args: argparse.Namespace) -> int:
     for o in result.outcomes:
         evidence = sum(1 for e in result.evidence if e["company_key"] == o["company_key"])
         flag = " (reduced evidence)" if o["reduced_evidence"] else ""
+        refused = o.get("refused_by_policy", 0)
+        policy = f", {refused} refused by the egress policy ({_refusal_reasons(o)})" if refused else ""
         print(
             f"{o['site_url']}: {o['pages_fetched']} pages, {evidence} evidence, {o['robots_refused']} refused by"
-            f" robots.txt, {o['http_errors']} errors, {o['timeouts']} timeouts{flag}"
+            f" robots.txt, {o['http_errors']} errors, {o['timeouts']} timeouts{policy}{flag}"
         )
     print(f"{len(result.evidence)} evidence records written to {args.output}")
     return EXIT_OK
+
+
+def _refusal_reasons(outcome: dict) -> str:
+    """ "ip_literal x2, port" from an outcome's egress_* issues."""
+    reasons = {k.removeprefix("egress_"): n for k, n in outcome.get("issues", {}).items() if k.startswith("egress_")}
+    return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in sorted(reasons.items())) or "policy"
 
 
 def _registry_load(args: argparse.Namespace) -> int:
@@ -307,6 +434,52 @@ def _resolve(args: argparse.Namespace) -> int:
         print(f"resolve: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{args.output}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    return EXIT_OK
+
+
+def _analyst_add(args: argparse.Namespace) -> int:
+    from icp_assets.platform.analysts import AnalystError, add_analyst, analyst_url
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
+
+    url = product_database_url()
+    try:
+        with connect(url) as conn:
+            role, password = add_analyst(conn, args.tenant, args.name)
+    except AnalystError as err:
+        print(f"analyst add: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    log.info("created analyst login %s for tenant %s", role, args.tenant)
+    print(analyst_url(url, role, password))
+    return EXIT_OK
+
+
+def _analyst_list(args: argparse.Namespace) -> int:
+    from icp_assets.platform.analysts import list_analysts
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
+
+    with connect(product_database_url()) as conn:
+        logins = list_analysts(conn)
+    for login in logins:
+        missing = "" if login.role_exists else "  (role missing)"
+        created = login.created_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{login.role_name}\t{login.tenant_id}\t{created}\t{login.created_by}{missing}")
+    return EXIT_OK
+
+
+def _analyst_revoke(args: argparse.Namespace) -> int:
+    from icp_assets.platform.analysts import AnalystError, revoke_analyst
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import connect
+
+    try:
+        with connect(product_database_url()) as conn:
+            tenant = revoke_analyst(conn, args.name)
+    except AnalystError as err:
+        print(f"analyst revoke: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"revoked {args.name} (tenant {tenant})")
     return EXIT_OK
 
 

@@ -1,16 +1,29 @@
-"""Running a tenant's partition in this process, recorded in the shared Dagster instance."""
+"""Running a tenant's partition in this process (`icp run`), recorded in the shared Dagster instance.
+
+Runs of one tenant never overlap: the daemon's queue holds one run per tenant partition (the tag
+limit in dagster.yaml) and counts this process's run among them, while this process waits for a
+run the daemon already started and, through a PostgreSQL advisory lock, for another `icp run`.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+import psycopg
+from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 
 from icp_assets.definitions import defs
-from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.defs.partitions import RESPONSE_ID_TAG, tenant_partitions
 from icp_assets.defs.tenant import tenant_refresh_job
+from icp_assets.domain.intake import current_response_id
 
 log = logging.getLogger(__name__)
+
+RUNNING = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+POLL_S = 2.0
 
 
 def console_log_config(level: str) -> dict:
@@ -18,20 +31,46 @@ def console_log_config(level: str) -> dict:
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
+@contextmanager
+def tenant_run_lock(url: str, tenant_id: str) -> Iterator[None]:
+    """Hold the tenant's run lock (a session advisory lock) until the block ends."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(hashtextextended('icp-tenant-run:' || %s, 0))", (tenant_id,))
+        yield
+
+
+def wait_for_running(instance: DagsterInstance, tenant_id: str) -> None:
+    """Return once no run of the tenant's partition is starting or running."""
+    running = RunsFilter(statuses=RUNNING, tags={"dagster/partition": tenant_id}, job_name=tenant_refresh_job.name)
+    while run_ids := instance.get_run_ids(filters=running, limit=1):
+        log.info("tenant=%s stage=run waiting for run %s to finish", tenant_id, run_ids[0])
+        time.sleep(POLL_S)
+
+
 def run_tenant(
-    instance: DagsterInstance, tenant_id: str, tags: dict[str, str] | None = None, console_level: str = "INFO"
+    instance: DagsterInstance,
+    url: str,
+    tenant_id: str,
+    tags: dict[str, str] | None = None,
+    console_level: str = "INFO",
 ) -> ExecuteInProcessResult:
-    """Materialize the tenant_refresh job for one tenant, adding its partition if it is new."""
-    if not instance.has_dynamic_partition(tenant_partitions.name, tenant_id):
-        instance.add_dynamic_partitions(tenant_partitions.name, [tenant_id])
-    job = defs().resolve_job_def(tenant_refresh_job.name)
-    log.info("tenant=%s stage=run starting %s", tenant_id, job.name)
-    result = job.execute_in_process(
-        instance=instance,
-        partition_key=tenant_id,
-        tags={"icp/trigger": "cli", **(tags or {})},
-        run_config=console_log_config(console_level),
-        raise_on_error=False,
-    )
+    """Materialize the tenant_refresh job for the tenant's current intake, once no other run of the
+    tenant is under way; adds the tenant's partition if it is new. Raises NoIntakeError (and adds
+    nothing) for a tenant without an intake."""
+    with tenant_run_lock(url, tenant_id):
+        wait_for_running(instance, tenant_id)
+        with psycopg.connect(url) as conn:
+            response_id = current_response_id(conn, tenant_id)
+        if not instance.has_dynamic_partition(tenant_partitions.name, tenant_id):
+            instance.add_dynamic_partitions(tenant_partitions.name, [tenant_id])
+        job = defs().resolve_job_def(tenant_refresh_job.name)
+        log.info("tenant=%s stage=run starting %s for intake %s", tenant_id, job.name, response_id)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=tenant_id,
+            tags={"icp/trigger": "cli", RESPONSE_ID_TAG: str(response_id), **(tags or {})},
+            run_config=console_log_config(console_level),
+            raise_on_error=False,
+        )
     log.info("tenant=%s stage=run run_id=%s success=%s", tenant_id, result.run_id, result.success)
     return result

@@ -3,7 +3,11 @@
 Scrapy's FilesystemCacheStorage writes a directory and six files per response, which was the
 largest single cost of a crawl of local sites. Here each response is one pickle (url, status,
 headers, body), written atomically and expired by its age (HTTPCACHE_EXPIRATION_SECS, 0 = never).
-Bodies arrive already scrubbed of email addresses (scrapers.middlewares.ScrubEmailsMiddleware).
+Responses arrive already scrubbed of personal data (scrapers.middlewares.ScrubEmailsMiddleware);
+the URL and headers are scrubbed again here, headers cut down to scrapers.pii.KEPT_HEADERS, so
+nothing stored depends on the middleware order. Entries carry a format version: entries of an
+older format (stored before phone numbers and headers were scrubbed) are never read, and are
+replaced when their page is fetched again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy.utils.project import data_path
+
+from scrapers.pii import scrub_headers, scrub_url
+
+FORMAT = 2  # 1 (no "format" key): bodies scrubbed of emails only, every header and the raw URL kept
 
 
 class CompactCacheStorage:
@@ -44,6 +52,8 @@ class CompactCacheStorage:
             record = pickle.loads(path.read_bytes())  # noqa: S301 (our own files)
         except (OSError, pickle.UnpicklingError, EOFError):  # absent, or left by another cache layout
             return None
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            return None
         headers = Headers(record["headers"])
         cls = responsetypes.from_args(headers=headers, url=record["url"], body=record["body"])
         return cls(url=record["url"], status=record["status"], headers=headers, body=record["body"])
@@ -54,9 +64,10 @@ class CompactCacheStorage:
             shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {
-            "url": response.url,
+            "format": FORMAT,
+            "url": scrub_url(response.url),
             "status": response.status,
-            "headers": dict(response.headers),
+            "headers": scrub_headers(response.headers),
             "body": response.body,
         }
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # several crawls share the cache

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import idna
 import tldextract
 
+from scrapers.egress import DEFAULT_ALLOWED_PORTS, EgressRefused, parse_ipv4_literal, url_refusal
+
 # No suffix list URLs and no cache directory: the snapshot shipped in the wheel, read-only.
 _PUBLIC_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -90,7 +92,24 @@ def website_domain(website: str) -> str:
         ascii_host = _ascii_host(host).removeprefix("www.")
     except ValueError as err:  # idna.IDNAError included
         raise ValueError("has an invalid host name") from err
+    try:  # an IP address in any notation ("0x7f.1", "2130706433", "127.1", "[::1]") is no website
+        if parse_ipv4_literal(ascii_host) is not None or ":" in host:
+            raise EgressRefused("ip_literal", host)
+    except EgressRefused as err:
+        raise ValueError("is an IP address, not a host name") from err
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise ValueError("is not a public host name")
     return ascii_host
+
+
+def crawlable_website(website: str) -> str:
+    """website_domain, stricter where the crawler is concerned: an explicit port other than 80
+    or 443 is refused too (the crawler's egress policy, scrapers.egress, would refuse every page
+    of it). The intake and ``icp crawl`` check websites with this."""
+    domain = website_domain(website)
+    text = website.strip()
+    refusal = url_refusal(text if "://" in text else "http://" + text, DEFAULT_ALLOWED_PORTS)
+    if refusal is not None and refusal.reason == "port":
+        raise ValueError(f"has a port the crawler does not use ({refusal.detail})")
+    return domain

@@ -1,9 +1,22 @@
-"""The three record kinds the crawler emits; ``kind`` tells them apart in the JSON lines output."""
+"""The three record kinds the crawler emits; ``kind`` tells them apart in the JSON lines output.
+
+Text taken from pages is tenant input of any size, so the stored pieces have length caps: a page
+title TITLE_MAX characters, an evidence snippet SNIPPET_MAX and its label LABEL_MAX, applied by
+scrapers.limits.LengthCapPipeline after the personal-data scrub (cutting first could leave half a
+phone number the scrub no longer recognises). URLs are bounded by Scrapy's URLLENGTH_LIMIT.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from scrapers.extractors.common import SNIPPET_MAX
+
+__all__ = ["LABEL_MAX", "SNIPPET_MAX", "TITLE_MAX", "EvidenceItem", "OutcomeItem", "PageItem"]
+
+TITLE_MAX = 300
+LABEL_MAX = 200
 
 
 @dataclass
@@ -44,5 +57,6 @@ class OutcomeItem:
     robots_refused: int = 0
     http_errors: int = 0
     timeouts: int = 0
+    refused_by_policy: int = 0  # requests the egress policy refused (scrapers.egress)
     reduced_evidence: bool = False
     issues: dict[str, int] = field(default_factory=dict)  # e.g. {"http_403": 1, "too_large": 1}

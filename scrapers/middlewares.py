@@ -1,4 +1,4 @@
-"""Downloader middlewares: local host routing, retries with backoff, email scrubbing of bodies.
+"""Downloader middlewares: local host routing, retries with backoff, personal data scrubbing.
 
 Demo and test sites run on 127.0.0.1 under their real domain names. Sending the request to the
 local server as an HTTP proxy request keeps the real URL in the request line and the real Host
@@ -17,12 +17,12 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response, TextResponse
+from scrapy.http import Headers, Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
 
 from scrapers.hosts import normalise_host
-from scrapers.pii import remove_emails, remove_emails_bytes
+from scrapers.pii import remove_emails_bytes, scrub_headers, scrub_markup, scrub_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ class HostMapMiddleware:
     def process_request(self, request: Request) -> Request | None:
         parts = urlsplit(request.url)
         address = self.host_map.get(normalise_host(request.url))
-        if address is None:
+        if address is None:  # decided per request by its own host: a redirect off a mapped host loses the proxy
+            request.meta.pop("proxy", None)
             return None
         if parts.scheme == "https":
             return request.replace(url=parts._replace(scheme="http").geturl(), dont_filter=True)
@@ -117,16 +118,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 class ScrubEmailsMiddleware:
-    """Cut email addresses out of every downloaded body. It sits next to the downloader (after
-    the HTTP cache in the chain), so the cache, the spider and everything after them only ever
-    see scrubbed bodies."""
+    """Cut personal data (email addresses, phone numbers: scrapers.pii) out of every downloaded
+    response: the body, the URL, and the headers, which are cut down to the few Scrapy and the
+    technology fingerprints read. It sits next to the downloader (after the HTTP cache in the
+    chain), so the cache, the spider and everything after them only ever see scrubbed responses."""
 
     def process_response(self, request: Request, response: Response) -> Response:
+        changes: dict = {}
+        headers = scrub_headers(response.headers)
+        if headers != {k: list(v) for k, v in response.headers.items()}:
+            changes["headers"] = Headers(headers)
+        url = scrub_url(response.url)
+        if url != response.url:
+            changes["url"] = url
         if isinstance(response, TextResponse):
             text = response.text
-            scrubbed = remove_emails(text)
-            if scrubbed == text:
-                return response
-            return response.replace(body=scrubbed.encode(response.encoding, errors="xmlcharrefreplace"))
-        body = remove_emails_bytes(response.body)
-        return response if body == response.body else response.replace(body=body)
+            scrubbed = scrub_markup(text)
+            if scrubbed != text:
+                changes["body"] = scrubbed.encode(response.encoding, errors="xmlcharrefreplace")
+        else:
+            body = remove_emails_bytes(response.body)
+            if body != response.body:
+                changes["body"] = body
+        return response.replace(**changes) if changes else response

@@ -1,6 +1,7 @@
-"""Item pipelines: the last gates before output. Every string of every item is scrubbed of email
-addresses (bodies were already scrubbed on download; headers, URLs and JSON-LD get it here), then
-evidence is de-duplicated, so the crawl's output holds each fact once."""
+"""Item pipelines: the last gates before output. Every string of every item is scrubbed of personal
+data, email addresses and phone numbers (bodies, URLs and headers were already scrubbed on
+download; this is the second gate), then evidence is de-duplicated, so the crawl's output holds
+each fact once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 class PiiScrubPipeline:
-    """Remove email addresses from every field; keep snippets within the database limit."""
+    """Remove email addresses and phone numbers from every field (scrapers.pii.scrub: URLs as URLs);
+    keep snippets within the database limit."""
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -2,6 +2,12 @@
 
 The Twisted reactor cannot be restarted inside one process, so every crawl is a fresh
 ``python -m scrapy crawl sites`` subprocess; its JSON lines output is read back into lists.
+
+The crawl reads tenant input (websites and everything they serve), so its process gets little:
+an allow-listed environment (CRAWL_ENV_ALLOWED: no API keys, no database credentials, no proxy
+settings), its own process group, and a time budget (ICP_CRAWL_BUDGET_S): past it the group is
+asked to stop (SIGTERM: Scrapy closes the spider and the feed, so the records written so far are
+kept), then killed; every site without an outcome by then gets one marked as timed out.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +27,21 @@ logger = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent  # holds scrapy.cfg
 STDERR_TAIL_CHARS = 4000
+STOP_GRACE_S = 10.0  # after SIGTERM at the budget, before SIGKILL
+
+# The crawler's environment: what Python and Scrapy need, and the crawler's own ICP_CRAWL_* settings.
+CRAWL_ENV_ALLOWED = ("PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SCRAPY_SETTINGS_MODULE")
+CRAWL_ENV_PREFIXES = ("LC_", "ICP_CRAWL_")
+
+
+def crawl_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of ``environ`` (default os.environ) the crawl process may see."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in CRAWL_ENV_ALLOWED or name.startswith(CRAWL_ENV_PREFIXES)
+    }
 
 
 @dataclass(frozen=True)
@@ -35,17 +57,47 @@ class CrawlResult:
     pages: list[dict] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
     outcomes: list[dict] = field(default_factory=list)
+    over_budget: bool = False  # the crawl was ended at ICP_CRAWL_BUDGET_S
 
     @classmethod
     def read_jsonl(cls, path: Path) -> CrawlResult:
+        """The records of a JSON lines file; a line cut short (a crawl ended mid-write) is skipped."""
         result = cls()
         by_kind = {"page": result.pages, "evidence": result.evidence, "outcome": result.outcomes}
-        with path.open(encoding="utf-8") as lines:
+        if not path.exists():
+            return result
+        with path.open(encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 if line.strip():
-                    record = json.loads(line)
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        logger.warning("Skipping a truncated record in %s", path)
+                        continue
                     by_kind[record["kind"]].append(record)
         return result
+
+    def add_unfinished_outcomes(self, targets: list[CrawlTarget]) -> None:
+        """An outcome for every target the crawl ended without: what it fetched, marked timed out."""
+        done = {o["company_key"] for o in self.outcomes}
+        for target in targets:
+            if target.company_key in done:
+                continue
+            pages = sum(1 for p in self.pages if p["company_key"] == target.company_key)
+            self.outcomes.append(
+                {
+                    "kind": "outcome",
+                    "company_key": target.company_key,
+                    "site_url": target.url,
+                    "pages_fetched": pages,
+                    "robots_refused": 0,
+                    "http_errors": 0,
+                    "timeouts": 1,
+                    "refused_by_policy": 0,
+                    "reduced_evidence": True,
+                    "issues": {"crawl_time_budget": 1},
+                }
+            )
 
 
 class CrawlError(RuntimeError):
@@ -66,13 +118,17 @@ def run_crawl(
     cache_dir: Path | None = None,
     timeout_s: float | None = None,
     delay_s: float | None = None,
+    budget_s: float | None = None,
     extra_settings: dict | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> CrawlResult:
     """Crawl the targets' sites into ``out_path`` (JSON lines, overwritten) and return the
     records. Every argument left None keeps the value of scrapers/settings.py (environment
     overrides included): ``host_map`` routes host names to local servers ({"acme.sg":
     "127.0.0.1:8080"}), ``page_cap`` bounds the pages per site, ``timeout_s`` each download,
-    ``delay_s`` is the pause between two requests to one site (0: politeness off)."""
+    ``delay_s`` is the pause between two requests to one site (0: politeness off), ``budget_s``
+    the whole crawl's time (default ICP_CRAWL_BUDGET_S). ``extra_env`` adds to the crawl's
+    allow-listed environment (tests: ICP_CRAWL_* variables)."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     overrides = {
@@ -83,9 +139,13 @@ def run_crawl(
     }
     settings: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
     settings.update(extra_settings or {})
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "scrapers.settings"}
+    env = {**crawl_environment(), **(extra_env or {}), "SCRAPY_SETTINGS_MODULE": "scrapers.settings"}
     if delay_s is not None:  # read by scrapers.settings, which derives per-site concurrency from it
         env["ICP_CRAWL_DELAY"] = str(delay_s)
+    if budget_s is None:
+        from scrapers import settings as crawl_settings  # the one home of crawl defaults
+
+        budget_s = crawl_settings.ICP_CRAWL_BUDGET_S
 
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         targets_file = Path(tmp) / "targets.json"
@@ -110,11 +170,17 @@ def run_crawl(
             sorted(settings) or "none",
             "default" if delay_s is None else f"{delay_s} s",
         )
-        completed = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+        returncode, stderr, over_budget = _run_in_group(command, env, budget_s)
 
-    if completed.returncode != 0 or not out_path.exists():
-        tail = completed.stderr[-STDERR_TAIL_CHARS:]
-        raise CrawlError(f"scrapy crawl exited with {completed.returncode}; stderr tail:\n{tail}")
+    if over_budget:
+        logger.warning("Crawl ended at its %.0f s budget; keeping the records written so far", budget_s)
+        result = CrawlResult.read_jsonl(out_path)
+        result.over_budget = True
+        result.add_unfinished_outcomes(targets)
+        return result
+    if returncode != 0 or not out_path.exists():
+        tail = stderr[-STDERR_TAIL_CHARS:]
+        raise CrawlError(f"scrapy crawl exited with {returncode}; stderr tail:\n{tail}")
     result = CrawlResult.read_jsonl(out_path)
     logger.info(
         "Crawl done: %d pages, %d evidence records, %d site outcomes (%d with reduced evidence)",
@@ -124,3 +190,38 @@ def run_crawl(
         sum(o["reduced_evidence"] for o in result.outcomes),
     )
     return result
+
+
+def _run_in_group(command: list[str], env: dict[str, str], budget_s: float) -> tuple[int, str, bool]:
+    """Run the crawler in its own session and process group; past ``budget_s`` seconds SIGTERM
+    the group (a graceful Scrapy shutdown flushes the feed), then SIGKILL it after STOP_GRACE_S.
+    Returns (exit code, stderr, whether the budget ended it)."""
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as stderr:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+        )
+        over_budget = False
+        try:
+            process.wait(timeout=budget_s)
+        except subprocess.TimeoutExpired:
+            over_budget = True
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+            _signal_group(process, signal.SIGKILL)  # whatever of the group is left
+        except BaseException:  # interrupted: leave no crawler behind
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+            raise
+        stderr.seek(0)
+        return process.returncode, stderr.read(), over_budget
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)  # start_new_session: the group id is the crawler's pid
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -42,16 +42,46 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024  # larger responses are dropped and counted as "too_large"
 DOWNLOAD_WARNSIZE = 1024 * 1024
 COOKIES_ENABLED = False  # Set-Cookie headers are still read for technology fingerprints
-TELNETCONSOLE_ENABLED = False
 
-# Only http/https pages; "data" stays for the spider's end-of-crawl outcome request.
-DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None}
+# No control surface in the crawl process: pages are tenant input. Scrapy's telnet console and
+# 2.19's RemoteControl (an HTTP server on localhost that runs Python code sent to it) are both off.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+
+# Egress policy (scrapers.egress): every request's URL is checked by EgressPolicyMiddleware and
+# every address connected to by EgressResolver: only globally routable addresses, no IP literals,
+# ports ICP_ALLOWED_PORTS only; the host map's proxies are the one way to 127.0.0.1, for the hosts
+# it names. ICP_TEST_DNS ({name: address}) answers names before real DNS: a test seam only, its
+# answers are checked like any other.
+TWISTED_DNS_RESOLVER = "scrapers.resolver.EgressResolver"
+ICP_ALLOWED_PORTS = [int(p) for p in (os.environ.get("ICP_CRAWL_ALLOWED_PORTS") or "80,443").split(",")]
+ICP_TEST_DNS = json.loads(os.environ.get("ICP_CRAWL_TEST_DNS") or "{}")
+
+# Time budgets: a site's requests stop being scheduled after ICP_SITE_BUDGET_S seconds (counted in
+# its outcome); scrapers.runner ends the whole crawl's process group after ICP_CRAWL_BUDGET_S.
+ICP_SITE_BUDGET_S = float(os.environ.get("ICP_CRAWL_SITE_BUDGET_S") or 180)
+ICP_CRAWL_BUDGET_S = float(os.environ.get("ICP_CRAWL_BUDGET_S") or 1800)
+
+# Only http/https pages; "data" stays for the spider's end-of-crawl outcome request. The http(s)
+# handler is Scrapy's HTTP/1.1 one, asking the spider (site time budgets) as each request is sent.
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "ftp": None,
+    "s3": None,
+    "http": "scrapers.handlers.GatedHTTPDownloadHandler",
+    "https": "scrapers.handlers.GatedHTTPDownloadHandler",
+}
 
 ICP_HOST_MAP = json.loads(os.environ.get("ICP_CRAWL_HOST_MAP") or "{}")
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.BackoffRetryMiddleware": 550,
     "scrapers.middlewares.HostMapMiddleware": 700,  # before HttpProxy (750): local host routing
+    "scrapers.egress_middleware.EgressPolicyMiddleware": 760,  # after both: judges the request as sent
     # Responses travel from high numbers to low: decompress (960), scrub (950), then cache (900),
     # so the scrubber reads text, not gzip, and the cache keeps only scrubbed bodies.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 960,
@@ -69,6 +99,7 @@ HTTPCACHE_IGNORE_SCHEMES = ["file", "data"]
 
 ITEM_PIPELINES = {
     "scrapers.pipelines.PiiScrubPipeline": 100,
+    "scrapers.limits.LengthCapPipeline": 150,  # after the scrub: stored titles, snippets, labels capped
     "scrapers.pipelines.EvidenceDedupePipeline": 200,  # after the scrub: on the values stored
 }
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,22 +1,36 @@
-"""Start a tenant run for every new intake: the cursor is the last response id seen."""
+"""Start a tenant run for every new intake, exactly once, whoever else ran it.
+
+The cursor is the highest response id seen. Ids are handed out when an intake's transaction
+starts, not when it commits, so an intake can become visible after a higher id was already seen:
+intakes submitted within LOOKBACK are looked at again. An intake that already has a run (the
+sensor's own, or one `icp run` started) gets no new one.
+"""
+
+from datetime import timedelta
 
 import dagster as dg
 
-from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.defs.partitions import RESPONSE_ID_TAG, tenant_partitions
 from icp_assets.defs.tenant import tenant_refresh_job
 from resources.postgres import PostgresResource
 
 BATCH = 100
+LOOKBACK = timedelta(hours=1)
 
 
-def new_intakes(postgres: PostgresResource, after_id: int) -> list[tuple[int, str]]:
-    """(response_id, tenant_id) of intakes submitted after ``after_id``, oldest first."""
+def candidate_intakes(postgres: PostgresResource, after_id: int) -> list[tuple[int, str]]:
+    """(response_id, tenant_id) of intakes after ``after_id`` or submitted within LOOKBACK, oldest first."""
     with postgres.connection() as conn:
         return conn.execute(
-            "select response_id, tenant_id from icp.icp_intake_responses where response_id > %s"
+            "select response_id, tenant_id from icp.icp_intake_responses"
+            " where response_id > %s or submitted_at > now() - %s"
             " order by response_id limit %s",
-            (after_id, BATCH),
+            (after_id, LOOKBACK, BATCH),
         ).fetchall()
+
+
+def has_run(instance: dg.DagsterInstance, response_id: int) -> bool:
+    return bool(instance.get_run_ids(filters=dg.RunsFilter(tags={RESPONSE_ID_TAG: str(response_id)}), limit=1))
 
 
 @dg.sensor(
@@ -27,19 +41,23 @@ def new_intakes(postgres: PostgresResource, after_id: int) -> list[tuple[int, st
 )
 def new_intake_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
     after_id = int(context.cursor or 0)
-    intakes = new_intakes(postgres, after_id)
+    candidates = candidate_intakes(postgres, after_id)
+    cursor = str(max([after_id, *(response_id for response_id, _ in candidates)]))
+    intakes = [
+        (response_id, tenant) for response_id, tenant in candidates if not has_run(context.instance, response_id)
+    ]
     if not intakes:
-        return dg.SensorResult(skip_reason=f"no intake after id {after_id}")
+        return dg.SensorResult(skip_reason=f"no intake without a run (cursor {after_id})", cursor=cursor)
     known = set(context.instance.get_dynamic_partitions(tenant_partitions.name))
     new_tenants = sorted({tenant for _, tenant in intakes} - known)
     context.log.info(f"{len(intakes)} new intakes, {len(new_tenants)} new tenants")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"intake-{response_id}", partition_key=tenant, tags={"icp/response_id": str(response_id)}
+                run_key=f"intake-{response_id}", partition_key=tenant, tags={RESPONSE_ID_TAG: str(response_id)}
             )
             for response_id, tenant in intakes
         ],
         dynamic_partitions_requests=[tenant_partitions.build_add_request(new_tenants)] if new_tenants else [],
-        cursor=str(intakes[-1][0]),
+        cursor=cursor,
     )

@@ -7,3 +7,6 @@ TENANT_GROUP = "tenant"
 TENANT_MODELS_GROUP = "tenant_models"
 
 tenant_partitions = dg.DynamicPartitionsDefinition(name="tenants")
+
+# The run tag pinning a tenant run to the intake it was started for (see icp_assets.defs.tenant).
+RESPONSE_ID_TAG = "icp/response_id"

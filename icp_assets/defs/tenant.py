@@ -9,11 +9,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from icp_assets.defs.partitions import TENANT_GROUP, TENANT_MODELS_GROUP, tenant_partitions
+from icp_assets.defs.partitions import RESPONSE_ID_TAG, TENANT_GROUP, TENANT_MODELS_GROUP, tenant_partitions
 from icp_assets.defs.registry import match_index, ssic_codes
 from icp_assets.domain import crawl, llm
 from icp_assets.domain.cards.publish import publish_cards
 from icp_assets.domain.cards.render import cards_markdown
+from icp_assets.domain.intake import current_response_id
 from icp_assets.domain.matching.index_store import load_match_index
 from icp_assets.domain.matching.matcher import Matcher
 from icp_assets.domain.matching.seed_matches import match_seeds
@@ -27,11 +28,36 @@ MATCH_RATE_SLA = 0.8
 MAPPING_SECONDS_SLA = 300
 
 
+def intake_of_run(context: dg.AssetExecutionContext, conn) -> int | None:
+    """The intake this run works on: the one it was started for (its run tag), else the tenant's
+    current one. None when a newer intake has superseded it: that intake's own run does the work,
+    so stages never mix two intakes."""
+    current = current_response_id(conn, context.partition_key)
+    pinned = context.run.tags.get(RESPONSE_ID_TAG)
+    if pinned is None or int(pinned) == current:
+        return current
+    context.log.info(f"tenant={context.partition_key} intake {pinned} superseded by {current}: nothing to do")
+    return None
+
+
+def superseded(*check_names: str) -> dg.MaterializeResult:
+    """What a stage of a superseded run reports: no change, checks not applicable."""
+    return dg.MaterializeResult(
+        metadata={"superseded": True},
+        check_results=[
+            dg.AssetCheckResult(check_name=name, passed=True, metadata={"superseded": True}) for name in check_names
+        ],
+    )
+
+
 @dg.asset(group_name=TENANT_GROUP, partitions_def=tenant_partitions, kinds={"postgres"})
 def intake_seeds(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     """The tenant's current intake as seeds linked to companies (the vendor's own site included)."""
     with postgres.connection() as conn:
-        counts = link_seeds_to_companies(conn, context.partition_key)
+        response_id = intake_of_run(context, conn)
+        if response_id is None:
+            return superseded()
+        counts = link_seeds_to_companies(conn, context.partition_key, response_id)
     return dg.MaterializeResult(
         metadata={
             "response_id": counts.response_id,
@@ -55,11 +81,15 @@ def intake_seeds(context: dg.AssetExecutionContext, postgres: PostgresResource) 
 def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     """Each seed matched to an ACRA entity (domain, exact, fuzzy or former name) plus its registry evidence."""
     started = time.perf_counter()
+    with postgres.connection() as conn:
+        response_id = intake_of_run(context, conn)
+    if response_id is None:
+        return superseded("match_rate_sla", "mapping_time_sla")
     # The saved index of the current registry version (rebuilt here if the registry changed).
     index, info = load_match_index(postgres.url(), match_index_dir())
     context.log.info(f"match index {info.version}: {len(index):,} entities ({'built' if info.built else 'loaded'})")
     with postgres.connection() as conn:
-        counts = match_seeds(conn, context.partition_key, Matcher(index))
+        counts = match_seeds(conn, context.partition_key, Matcher(index), response_id)
     elapsed = time.perf_counter() - started
     return dg.MaterializeResult(
         check_results=[
@@ -97,7 +127,10 @@ def crawl_evidence(
     a re-run replaces the tenant's crawl evidence instead of adding to it."""
     tenant_id = context.partition_key
     with postgres.connection() as conn:
-        targets = crawl.crawl_targets(conn, tenant_id)
+        response_id = intake_of_run(context, conn)
+        if response_id is None:
+            return superseded()
+        targets = crawl.crawl_targets(conn, tenant_id, response_id)
     context.log.info(f"tenant={tenant_id} crawling {len(targets)} sites")
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         result = crawler.crawl(targets, Path(tmp) / "crawl.jsonl")
@@ -111,6 +144,9 @@ def crawl_evidence(
             "industries_mapped_to_ssic": counts.industries_mapped_to_ssic,
             "blocked_sites": dg.MetadataValue.json(counts.blocked_sites),
             "reduced_evidence_sites": dg.MetadataValue.json(counts.reduced_evidence_sites),
+            "refused_by_policy_sites": dg.MetadataValue.json(counts.refused_sites),
+            "refused_by_policy_requests": counts.refused_requests,
+            "crawl_over_budget": counts.over_budget,
             "evidence_per_site": dg.MetadataValue.md(counts.evidence_table()),
         }
     )
@@ -155,7 +191,10 @@ def llm_evidence(
 def suggestion_cards(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     """The tenant's micro-ICP cards, published for its current intake and shown here as markdown."""
     with postgres.connection() as conn:
-        cards = publish_cards(conn, context.partition_key)
+        response_id = intake_of_run(context, conn)
+        if response_id is None:
+            return superseded("cards_cite_evidence")
+        cards = publish_cards(conn, context.partition_key, response_id)
     unsupported = [c["suggestion_id"] for c in cards if not c["evidence_count"]]
     return dg.MaterializeResult(
         metadata={"cards": len(cards), "preview": dg.MetadataValue.md(cards_markdown(cards))},
@@ -180,11 +219,26 @@ tenant_refresh_job = dg.define_asset_job(
     execution_timezone="Asia/Singapore",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def nightly_refresh(context: dg.ScheduleEvaluationContext):
-    """Every night, re-crawl (stale pages refetch past the cache TTL) and rebuild every tenant."""
+def nightly_refresh(context: dg.ScheduleEvaluationContext, postgres: PostgresResource):
+    """Every night, re-crawl (stale pages refetch past the cache TTL) and rebuild every tenant,
+    each run pinned to the tenant's current intake."""
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    for tenant_id in context.instance.get_dynamic_partitions(tenant_partitions.name):
-        yield dg.RunRequest(run_key=f"nightly-{day}-{tenant_id}", partition_key=tenant_id)
+    tenants = context.instance.get_dynamic_partitions(tenant_partitions.name)
+    with postgres.connection() as conn:
+        current = dict(
+            conn.execute(
+                "select tenant_id, max(response_id) from icp.icp_intake_responses"
+                " where tenant_id = any(%s) group by tenant_id",
+                (list(tenants),),
+            ).fetchall()
+        )
+    for tenant_id in tenants:
+        if tenant_id in current:
+            yield dg.RunRequest(
+                run_key=f"nightly-{day}-{tenant_id}",
+                partition_key=tenant_id,
+                tags={RESPONSE_ID_TAG: str(current[tenant_id])},
+            )
 
 
 defs = dg.Definitions(

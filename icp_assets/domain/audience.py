@@ -26,9 +26,12 @@ class ExpressionError(ValueError):
         self.message = message
         self.position = position
 
-    def pointer(self, text: str) -> str:
-        """The expression with a caret under the bad token."""
-        return f"{text}\n{' ' * self.position}^ {self.message} (at position {self.position})"
+    def pointer(self, text: str, width: int = 120) -> str:
+        """The expression with a caret under the bad token (a window of a long expression)."""
+        start = 0 if len(text) <= width else max(0, min(self.position - width // 2, len(text) - width))
+        shown = ("..." if start else "") + text[start : start + width] + ("..." if start + width < len(text) else "")
+        column = self.position - start + (3 if start else 0)
+        return f"{shown}\n{' ' * column}^ {self.message} (at position {self.position})"
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,18 @@ ATTRIBUTES: dict[str, tuple[str, str, str]] = {
     "status": (
         r"[a-z_]+",
         "a status such as live or struck_off",
-        "lower(regexp_replace(coalesce(e.entity_status_description, ''), '[^A-Za-z]+', '_', 'g')) like %s || '%%'",
+        # A prefix test, not LIKE: the value's "_" must match "_" only, never any character.
+        "starts_with(lower(regexp_replace(coalesce(e.entity_status_description, ''), '[^A-Za-z]+', '_', 'g')), %s)",
     ),
     "postal_district": (r"[0-9]{2}", "a 2-digit postal district", "left(e.postal_code, 2) = %s"),
     "age_band": ("|".join(re.escape(b) for b in AGE_BANDS), "one of " + ", ".join(AGE_BANDS), f"{_AGE_BAND_SQL} = %s"),
 }
+
+# Caps on an expression: its length, how deep parentheses and NOTs nest, how many terms it has.
+MAX_EXPRESSION_CHARS = 2000
+MAX_DEPTH = 20
+MAX_TERMS = 50
+MAX_SAMPLE = 1000  # sample rows; a larger request is capped
 
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[^\s()]+))")
 _KEYWORDS = {"AND", "OR", "NOT"}
@@ -101,6 +111,8 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
+        self.terms = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.i][0] if self.i < len(self.tokens) else None
@@ -109,11 +121,15 @@ class _Parser:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else len(self.text)
 
     def parse(self) -> Node:
+        if len(self.text) > MAX_EXPRESSION_CHARS:
+            raise ExpressionError(
+                f"expression of {len(self.text)} characters, at most {MAX_EXPRESSION_CHARS}", MAX_EXPRESSION_CHARS
+            )
         if not self.tokens:
             raise ExpressionError("empty expression", 0)
         node = self.or_expr()
         if self.peek() is not None:
-            raise ExpressionError(f"unexpected {self.peek()!r}, expected AND, OR or the end", self.position())
+            raise ExpressionError(f"unexpected {_shown(self.peek())}, expected AND, OR or the end", self.position())
         return node
 
     def or_expr(self) -> Node:
@@ -130,10 +146,21 @@ class _Parser:
             operands.append(self.not_expr())
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
+    def nested(self) -> None:
+        """Enter a '(' or NOT: past MAX_DEPTH the expression is refused (and recursion stops)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"{_shown(self.peek() or '')} nests more than {MAX_DEPTH} deep (parentheses and NOT)", self.position()
+            )
+
     def not_expr(self) -> Node:
         if self.peek() == "NOT":
+            self.nested()
             self.i += 1
-            return Not(self.not_expr())
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -141,14 +168,19 @@ class _Parser:
         if token is None:
             raise ExpressionError("expression ends early, expected a term or '('", at)
         if token == "(":
+            self.nested()
             self.i += 1
             node = self.or_expr()
             if self.peek() != ")":
                 raise ExpressionError("missing ')'", self.position())
             self.i += 1
+            self.depth -= 1
             return node
         if token == ")" or token in _KEYWORDS:
-            raise ExpressionError(f"unexpected {token!r}, expected a term such as ssic:62011", at)
+            raise ExpressionError(f"unexpected {_shown(token)}, expected a term such as ssic:62011", at)
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise ExpressionError(f"{_shown(token)} is one term more than the {MAX_TERMS} allowed", at)
         self.i += 1
         return _term(token, at)
 
@@ -156,13 +188,18 @@ class _Parser:
 def _term(token: str, at: int) -> Term:
     attribute, sep, value = token.partition(":")
     if not sep:
-        raise ExpressionError(f"{token!r} is not attribute:value", at)
+        raise ExpressionError(f"{_shown(token)} is not attribute:value", at)
     if attribute not in ATTRIBUTES:
-        raise ExpressionError(f"unknown attribute {attribute!r} (known: {', '.join(ATTRIBUTES)})", at)
+        raise ExpressionError(f"unknown attribute {_shown(attribute)} (known: {', '.join(ATTRIBUTES)})", at)
     pattern, description, _ = ATTRIBUTES[attribute]
     if not re.fullmatch(pattern, value):
-        raise ExpressionError(f"{attribute} needs {description}, got {value!r}", at + len(attribute) + 1)
+        raise ExpressionError(f"{attribute} needs {description}, got {_shown(value)}", at + len(attribute) + 1)
     return Term(attribute, value)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A token as an error message quotes it: repr, shortened."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def parse(text: str) -> Node:
@@ -189,7 +226,11 @@ class Audience:
 
 
 def size_audience(conn: psycopg.Connection, tenant_id: str, text: str, sample_size: int = 10) -> Audience:
-    """Registry entities matching the expression, minus the tenant's own matched customers/churned."""
+    """Registry entities matching the expression, minus the tenant's own matched customers/churned;
+    the sample holds at most ``min(sample_size, MAX_SAMPLE)`` rows."""
+    if sample_size < 0:
+        raise ValueError(f"sample size must be 0 or more, got {sample_size}")
+    sample_size = min(sample_size, MAX_SAMPLE)
     where, params = to_sql(parse(text))
     base = (
         f"from registry.acra_entities e where {where} and e.uen not in ("

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -20,9 +20,10 @@ from scrapers.ssic import SsicIndex, with_ssic
 log = logging.getLogger(__name__)
 
 
-def crawl_targets(conn: psycopg.Connection, tenant_id: str) -> list[CrawlTarget]:
-    """The vendor's site and every seed site of the current intake, one target per company."""
-    response_id = current_response_id(conn, tenant_id)
+def crawl_targets(conn: psycopg.Connection, tenant_id: str, response_id: int | None = None) -> list[CrawlTarget]:
+    """The vendor's site and every seed site of the intake (default: the current one), one target per company."""
+    if response_id is None:
+        response_id = current_response_id(conn, tenant_id)
     rows = conn.execute(
         "select c.company_id, min(coalesce(s.website, c.website)) from icp.companies c"
         " left join icp.customer_seeds s on s.company_id = c.company_id and s.response_id = %(r)s"
@@ -43,6 +44,9 @@ class CrawlCounts:
     blocked_sites: list[str]  # no page fetched at all: robots.txt, errors or timeouts
     evidence_by_site: dict[str, int]  # site URL -> evidence rows
     industries_mapped_to_ssic: int
+    refused_sites: list[str] = field(default_factory=list)  # the egress policy refused some request
+    refused_requests: int = 0  # requests the egress policy refused, all sites
+    over_budget: bool = False  # the crawl was ended at its time budget
 
     def evidence_table(self) -> str:
         """Markdown table of evidence rows per site, with the crawl's verdict on each."""
@@ -94,7 +98,7 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
         cur.execute("delete from icp.crawl_outcomes where tenant_id = %s", (tenant_id,))
         cur.executemany(
             "insert into icp.crawl_outcomes (tenant_id, company_id, site_url, pages_fetched, robots_refused,"
-            " http_errors, timeouts, reduced_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            " http_errors, timeouts, refused_by_policy, reduced_evidence) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     tenant_id,
@@ -104,6 +108,7 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
                     o["robots_refused"],
                     o["http_errors"],
                     o["timeouts"],
+                    o.get("refused_by_policy", 0),
                     o["reduced_evidence"],
                 )
                 for o in result.outcomes
@@ -136,6 +141,9 @@ def record_crawl(conn: psycopg.Connection, tenant_id: str, result: CrawlResult) 
         blocked_sites=[o["site_url"] for o in result.outcomes if o["pages_fetched"] == 0],
         evidence_by_site={o["site_url"]: per_site[o["company_key"]] for o in result.outcomes},
         industries_mapped_to_ssic=sum(1 for e in evidence if e["value"].get("ssic_code")),
+        refused_sites=[o["site_url"] for o in result.outcomes if o.get("refused_by_policy", 0)],
+        refused_requests=sum(o.get("refused_by_policy", 0) for o in result.outcomes),
+        over_budget=result.over_budget,
     )
     log.info("tenant=%s stage=crawl_evidence %s", tenant_id, counts)
     return counts

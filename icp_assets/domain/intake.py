@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Annotated, Any, Literal
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from scrapers.hosts import website_domain
+from scrapers.hosts import crawlable_website, website_domain
 
 log = logging.getLogger(__name__)
 
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # use fullmatch: "$" would let "acme\n" through
+TENANT_RULE = "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+
+# Caps on what an intake may be; anything over them is refused with a message naming the field.
+MAX_INTAKE_BYTES = 256 * 1024  # the whole JSON document
+MAX_DEPTH = 8  # nesting of objects and arrays (a valid intake needs 4)
+_PARSE_DEPTH = 64  # past this the document is not even parsed (the parser recurses)
+MAX_NUMBER_DIGITS = 30  # digits of a JSON number as written
+MAX_ADVANCED_ANSWERS = 30  # questions answered in one advanced section
+MAX_ADVANCED_LIST = 30  # items of one list answer
+MAX_ADVANCED_CHARS = 64 * 1024  # all advanced answers together, as JSON
+MAX_ADVANCED_NUMBER = 1e12  # magnitude of a numeric advanced answer
+MAX_SUBMITTED_BY = 200
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -32,8 +55,15 @@ class IntakeError(ValueError):
 
 
 def _check_website(value: str) -> str:
-    website_domain(value)
+    crawlable_website(value)  # a public host name, no IP address in any notation, port 80/443 only
     return value
+
+
+def check_tenant_id(tenant_id: str) -> str:
+    """The tenant id, or IntakeError naming the rule it breaks."""
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
+        raise IntakeError([f"tenant: {tenant_id!r} {TENANT_RULE}"])
+    return tenant_id
 
 
 class _Strict(BaseModel):
@@ -69,11 +99,42 @@ class Deal(_Strict):
     price_floor_usd: float | None = Field(default=None, ge=0, le=1e9)
 
 
-AdvancedAnswer = dict[ShortText, LongText | list[ShortText] | float | int | bool]
+def _advanced_value(value: Any) -> str | list[str] | float | int | bool:
+    """One advanced answer: text, a list of short texts, a bounded number, or true/false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if not -MAX_ADVANCED_NUMBER <= value <= MAX_ADVANCED_NUMBER:
+            raise ValueError(f"a number must lie within +-{MAX_ADVANCED_NUMBER:g}")
+        return value
+    if isinstance(value, str):
+        return _bounded_text(value, 2000)
+    if isinstance(value, list):
+        if len(value) > MAX_ADVANCED_LIST:
+            raise ValueError(f"a list answer has {len(value)} items, at most {MAX_ADVANCED_LIST}")
+        return [_bounded_text(item, 200, f"item {i}: ") for i, item in enumerate(value)]
+    raise ValueError("must be text, a list of texts, a number or true/false")
+
+
+def _bounded_text(value: Any, limit: int, where: str = "") -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}must be text")
+    text = value.strip()
+    if not 1 <= len(text) <= limit:
+        raise ValueError(f"{where}text must have 1 to {limit} characters, has {len(text)}")
+    return text
+
+
+AdvancedAnswer = Annotated[
+    dict[ShortText, Annotated[Any, PlainValidator(_advanced_value)]], Field(max_length=MAX_ADVANCED_ANSWERS)
+]
 
 
 class AdvancedSections(_Strict):
-    """Optional deep-dive sections A-H of the intake; free-form answers keyed by question."""
+    """Optional deep-dive sections A-H of the intake; free-form answers keyed by question.
+
+    Bounded: at most 30 answers a section, answers of at most 2000 characters or 30 short items,
+    numbers within +-1e12, and 64 KiB for all sections together."""
 
     A: AdvancedAnswer | None = None
     B: AdvancedAnswer | None = None
@@ -83,6 +144,13 @@ class AdvancedSections(_Strict):
     F: AdvancedAnswer | None = None
     G: AdvancedAnswer | None = None
     H: AdvancedAnswer | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> AdvancedSections:
+        size = len(json.dumps(self.model_dump(mode="json", exclude_none=True), ensure_ascii=False))
+        if size > MAX_ADVANCED_CHARS:
+            raise ValueError(f"answers total {size} characters as JSON, at most {MAX_ADVANCED_CHARS}")
+        return self
 
 
 EmployeeBand = Literal["1-9", "10-49", "50-249", "250-999", "1000+"]
@@ -115,21 +183,117 @@ class Seed:
 
 
 def parse_intake(raw: str | bytes) -> Intake:
-    """Parse and validate intake JSON, collecting every problem as 'field.path: message'."""
+    """Parse and validate intake JSON, collecting every problem as 'field.path: message'.
+
+    Before Pydantic sees it the document is checked for its size (MAX_INTAKE_BYTES), its nesting
+    (MAX_DEPTH), NaN/Infinity and over-long numbers, NUL characters and unpaired surrogates
+    (which PostgreSQL cannot store): bad input is an IntakeError, never another exception."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_INTAKE_BYTES:
+        raise IntakeError([f"(document): larger than {MAX_INTAKE_BYTES} bytes (256 KiB)"])
     try:
-        data: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        raise IntakeError([f"(document): not UTF-8 ({err.reason} at byte {err.start})"]) from err
+    depth = _max_depth(text)
+    if depth > _PARSE_DEPTH:
+        raise IntakeError([f"(document): objects and arrays nested {depth} deep, at most {MAX_DEPTH}"])
+    try:
+        data: Any = json.loads(
+            text, parse_constant=_Refused.constant, parse_float=_Refused.real, parse_int=_Refused.integer
+        )
+    except (json.JSONDecodeError, RecursionError) as err:
         raise IntakeError([f"(document): not valid JSON ({err})"]) from err
     if not isinstance(data, dict):
         raise IntakeError(["(document): must be a JSON object"])
+    problems = _scan(data)
+    if problems:
+        raise IntakeError(problems)
     try:
         return Intake.model_validate(data)
     except ValidationError as err:
         raise IntakeError([_describe(e) for e in err.errors()]) from err
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _max_depth(text: str) -> int:
+    """How deep objects and arrays nest, without parsing (the parser itself would recurse)."""
+    brackets = _BRACKET.findall(_JSON_STRING.sub("", text))
+    return max(accumulate(1 if b in "[{" else -1 for b in brackets), default=0)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A number the intake refuses, kept in place so the field it sits in can be named."""
+
+    why: str
+
+    @staticmethod
+    def constant(name: str) -> _Refused:
+        return _Refused(f"{name} is not a number")
+
+    @staticmethod
+    def real(text: str) -> float | _Refused:
+        if len(text) > MAX_NUMBER_DIGITS:
+            return _Refused(f"number of {len(text)} characters, at most {MAX_NUMBER_DIGITS}")
+        value = float(text)
+        return value if math.isfinite(value) else _Refused(f"{text} is out of range")
+
+    @staticmethod
+    def integer(text: str) -> int | _Refused:
+        if len(text) > MAX_NUMBER_DIGITS:
+            return _Refused(f"number of {len(text)} digits, at most {MAX_NUMBER_DIGITS}")
+        return int(text)
+
+
+def _scan(data: Any) -> list[str]:
+    """Problems Pydantic would not see: nesting deeper than MAX_DEPTH, refused numbers, NUL
+    characters and unpaired surrogates, in strings and in object keys, each named by its field path."""
+    problems: list[str] = []
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        where = _field_path(path)
+        if isinstance(value, _Refused):
+            problems.append(f"{where}: {value.why}")
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                problems.append(f"{where}: {problem}")
+        elif isinstance(value, dict | list) and len(path) >= MAX_DEPTH:
+            problems.append(f"{where}: nested {len(path) + 1} deep, at most {MAX_DEPTH}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = _text_problem(key)
+                if problem:
+                    problems.append(f"{_field_path((*path, key))}: field name {problem}")
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return sorted(problems)
+
+
+def _field_path(path: tuple) -> str:
+    """'best_customers.3.name'; a key that cannot be printed as it is shows as its repr."""
+    parts = [repr(p) if isinstance(p, str) and (_text_problem(p) or not p.isprintable()) else str(p) for p in path]
+    return ".".join(parts) or "(document)"
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate (a broken \\uD800-\\uDFFF escape)"
+    return None
+
+
 def _describe(error: dict) -> str:
-    field = ".".join(str(p) for p in error["loc"]) or "(document)"
+    field = _field_path(tuple(error["loc"]))
     message = error["msg"].removeprefix("Value error, ")
     return f"{field}: {message}"
 
@@ -153,8 +317,15 @@ def seeds_of(intake: Intake) -> list[Seed]:
 
 def submit_intake(conn: psycopg.Connection, tenant_id: str, intake: Intake, submitted_by: str | None) -> int:
     """Write the response and its seeds in one transaction; returns the response id."""
-    if not TENANT_ID.match(tenant_id):
-        raise IntakeError([f"tenant: {tenant_id!r} must be 1-63 lowercase letters, digits, '-' or '_'"])
+    check_tenant_id(tenant_id)
+    if submitted_by is not None:
+        problem = _text_problem(submitted_by) or (
+            f"{len(submitted_by)} characters, at most {MAX_SUBMITTED_BY}"
+            if len(submitted_by) > MAX_SUBMITTED_BY
+            else None
+        )
+        if problem:
+            raise IntakeError([f"submitted_by: {problem}"])
     seeds = seeds_of(intake)
     with conn.transaction():
         conn.execute("insert into icp.tenants (tenant_id) values (%s) on conflict do nothing", (tenant_id,))
@@ -190,3 +361,12 @@ def current_response_id(conn: psycopg.Connection, tenant_id: str) -> int:
     if row[0] is None:
         raise NoIntakeError(f"tenant {tenant_id!r} has no intake; submit one with `icp intake submit`")
     return row[0]
+
+
+def lock_tenant_writes(conn: psycopg.Connection, tenant_id: str) -> None:
+    """Serialise a stage's writes with any other write for the tenant, until the transaction ends.
+
+    Runs of one tenant are queued one at a time; this lock is the guarantee underneath, for a run
+    started outside the queue at the same moment.
+    """
+    conn.execute("select pg_advisory_xact_lock(hashtextextended('icp-tenant-writes:' || %s, 0))", (tenant_id,))

@@ -1,8 +1,11 @@
 """Optional LLM extraction over crawled text: a strict schema, a content-hash cache, evidence rows.
 
 The model reads what the crawl kept of a company's site (page titles and evidence snippets,
-already scrubbed of email addresses) and answers in JSON. Every answer is validated against
+already scrubbed of personal data) and answers in JSON. Every answer is validated against
 :class:`CompanyProfile`; an answer that does not validate is dropped and counted, never stored.
+Its labels then go through the crawl's personal-data scrub (scrapers.pii: email addresses, phone
+numbers; buyer titles end at the role, without a person's name) before anything is cached or
+stored; a label the scrub empties is dropped and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from icp_assets.domain.intake import current_response_id
+from scrapers.extractors.titles import end_at_role
+from scrapers.pii import scrub_text
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,34 @@ class LlmCounts:
     invalid_answers: int
     evidence_rows: int
     tokens_saved: int
+    labels_dropped: int = 0  # labels with nothing left after the personal-data scrub
+
+
+def scrub_profile(profile: CompanyProfile) -> tuple[CompanyProfile, int]:
+    """The profile with every label scrubbed of personal data (buyer titles also ended at their
+    role); labels left shorter than two characters are dropped. Returns it and how many went."""
+    dropped = 0
+
+    def clean(labels: list[str], title: bool = False) -> list[str]:
+        nonlocal dropped
+        kept = []
+        for label in labels:
+            scrubbed = scrub_text(label)
+            scrubbed = end_at_role(scrubbed) if title else scrubbed
+            if len(scrubbed.strip()) >= 2:
+                kept.append(scrubbed.strip()[:80])
+            else:
+                dropped += 1
+        return list(dict.fromkeys(kept))
+
+    scrubbed = profile.model_copy(
+        update={
+            "industries_served": clean(profile.industries_served),
+            "buyer_titles": clean(profile.buyer_titles, title=True),
+            "integrations": clean(profile.integrations),
+        }
+    )
+    return scrubbed, dropped
 
 
 def cache_key(model: str, text: str) -> str:
@@ -117,7 +150,7 @@ def _cached_profile(conn: psycopg.Connection, key: str) -> tuple[CompanyProfile,
 def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: Complete, model: str) -> LlmCounts:
     """Ask the model about each crawled company (or reuse its cached answer); replace the tenant's LLM evidence."""
     texts = company_texts(conn, tenant_id)
-    calls = hits = invalid = saved = 0
+    calls = hits = invalid = saved = dropped = 0
     evidence: list[tuple[int, str, dict]] = []
     for company_id, text in texts.items():
         key = cache_key(model, text)
@@ -135,6 +168,8 @@ def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: 
                 invalid += 1
                 log.warning("tenant=%s stage=llm_evidence company=%s invalid answer: %s", tenant_id, company_id, err)
                 continue
+            profile, gone = scrub_profile(profile)  # only the scrubbed answer is cached
+            dropped += gone
             with conn.transaction():
                 conn.execute(
                     "insert into icp.llm_cache (cache_key, prompt_version, model, answer, prompt_tokens,"
@@ -148,6 +183,9 @@ def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: 
                         completion.completion_tokens,
                     ),
                 )
+        if cached:  # an answer cached before the scrub is scrubbed on its way out
+            profile, gone = scrub_profile(profile)
+            dropped += gone
         evidence += [(company_id, signal, value) for signal, value in profile_evidence(profile)]
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("delete from icp.icp_evidence where tenant_id = %s and source = 'llm'", (tenant_id,))
@@ -156,7 +194,7 @@ def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: 
             " values (%s, %s, %s, %s, 'llm', %s)",
             [(tenant_id, company_id, signal, Jsonb(value), LLM_CONFIDENCE) for company_id, signal, value in evidence],
         )
-    counts = LlmCounts(len(texts), calls, hits, invalid, len(evidence), saved)
+    counts = LlmCounts(len(texts), calls, hits, invalid, len(evidence), saved, dropped)
     log.info("tenant=%s stage=llm_evidence %s", tenant_id, counts)
     return counts
 

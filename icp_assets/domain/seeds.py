@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.intake import current_response_id, lock_tenant_writes
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,12 @@ class SeedCounts:
     companies: int
 
 
-def link_seeds_to_companies(conn: psycopg.Connection, tenant_id: str) -> SeedCounts:
-    """Give every seed of the current intake (and the vendor itself) a company row, keyed by domain."""
-    response_id = current_response_id(conn, tenant_id)
+def link_seeds_to_companies(conn: psycopg.Connection, tenant_id: str, response_id: int | None = None) -> SeedCounts:
+    """Give every seed of the intake (default: the current one) and the vendor itself a company row, keyed by domain."""
+    if response_id is None:
+        response_id = current_response_id(conn, tenant_id)
     with conn.transaction():
+        lock_tenant_writes(conn, tenant_id)
         conn.execute(
             "insert into icp.companies (domain, name, website)"
             " select website_domain, website_domain, website from icp.icp_intake_responses"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -34,7 +35,29 @@ def with_database(url: str, database: str) -> str:
 
 
 def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/") or "postgres"
+    """The database a URL names, percent-decoded ("postgres" when it names none)."""
+    return unquote(urlsplit(url).path.lstrip("/")) or "postgres"
+
+
+MASK = "***"
+_QUERY_PASSWORD = re.compile(r"(?<=[?&])(password=)[^&#]*", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (in the user part or a ``password=`` parameter) replaced by ***,
+    for anything printed or logged: ``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``.
+    A URL without a password comes back unchanged."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    userinfo, at, hosts = authority.rpartition("@")
+    if at:
+        user, colon, password = userinfo.partition(":")
+        if colon and password:
+            authority = f"{user}:{MASK}@{hosts}"
+    return f"{scheme}://{authority}" + _QUERY_PASSWORD.sub(lambda m: m.group(1) + MASK, tail)
 
 
 def embedded_database_url() -> str:
@@ -89,17 +112,54 @@ class ConnectionParts:
 
 
 def connection_parts(url: str) -> ConnectionParts:
-    """Split a URL (TCP or ``?host=/socket/dir``) into the fields dbt's profile needs."""
+    """Split a URL (TCP or ``?host=/socket/dir``) into the fields dbt's profile needs, decoded:
+    ``postgresql://u%40x:p%2Fw@h/db`` has user ``u@x`` and password ``p/w``, as libpq reads it."""
     parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    host = query.get("host", [parts.hostname or "localhost"])[0]
+    query = parse_qs(parts.query)  # parse_qs decodes; urlsplit's user, password and host do not
+    host = query.get("host", [unquote(parts.hostname or "") or "localhost"])[0]
     return ConnectionParts(
         host=host,
         port=int(query.get("port", [parts.port or 5432])[0]),
-        user=parts.username or "postgres",
-        password=parts.password or "",
-        dbname=database_name(url),
+        user=query.get("user", [unquote(parts.username or "") or "postgres"])[0],
+        password=query.get("password", [unquote(parts.password or "")])[0],
+        dbname=query.get("dbname", [database_name(url)])[0],
     )
+
+
+# libpq's environment variable for each connection parameter (those psql may need).
+_PG_ENV = {
+    "host": "PGHOST",
+    "hostaddr": "PGHOSTADDR",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "passfile": "PGPASSFILE",
+    "options": "PGOPTIONS",
+    "application_name": "PGAPPNAME",
+    "sslmode": "PGSSLMODE",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcrl": "PGSSLCRL",
+    "requiressl": "PGREQUIRESSL",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "channel_binding": "PGCHANNELBINDING",
+    "gssencmode": "PGGSSENCMODE",
+}
+
+
+def libpq_environment(url: str) -> dict[str, str]:
+    """The PG* variables that make libpq clients (psql) reach ``url`` with no URL on their command
+    line, where ``ps`` would show its password. Raises ValueError for a parameter with no variable."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(_libpq(url))  # libpq's own parsing: percent-decoded
+    unknown = sorted(set(params) - set(_PG_ENV))
+    if unknown:
+        raise ValueError(f"no PG* environment variable for connection parameter(s) {', '.join(unknown)}")
+    return {_PG_ENV[key]: str(value) for key, value in params.items()}
 
 
 def connection_env(url: str) -> dict[str, str]:

@@ -42,9 +42,17 @@ def migrate(url: str) -> list[str]:
                     conn.execute("insert into public.icp_schema_migrations (version) values (%s)", (version,))
                 log.info("applied migration %s", version)
                 applied_now.append(version)
+            if applied_now and _has_isolation(conn):
+                # Row-level security on every tenant table, those later migrations add included.
+                conn.execute("select icp.isolate_tenant_tables()")
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
     return applied_now
+
+
+def _has_isolation(conn: psycopg.Connection) -> bool:
+    """Whether the tenant-isolation functions (migration 0004) are installed."""
+    return conn.execute("select to_regprocedure('icp.isolate_tenant_tables()') is not null").fetchone()[0]
 
 
 def connect(url: str) -> psycopg.Connection:

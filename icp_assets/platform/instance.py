@@ -27,6 +27,11 @@ storage:
 concurrency:
   runs:
     max_concurrent_runs: 4  # the nightly refresh queues one run per tenant; a few run at once
+    tag_concurrency_limits:  # one run per tenant at a time (`icp run` waits for them too)
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
   pools:
     default_limit: 1  # one dbt build at a time (pool dbt_build): builds share views and the seed
 telemetry:

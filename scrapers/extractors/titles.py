@@ -1,5 +1,7 @@
 """``buyer_title``: job titles, from careers listings and "talk to our Head of Operations"
-anywhere; the people a vendor sells to are the roles its customers hire and name."""
+anywhere; the people a vendor sells to are the roles its customers hire and name. A title ends at
+its role and never carries a person's name ("Head of Sales Jane Tan", "Jane Tan, Head of Sales"
+-> "Head of Sales"); the name is cut out of the snippet too."""
 
 from __future__ import annotations
 
@@ -118,6 +120,44 @@ _NOT_A_TITLE = {
     "we",
     "you",
 }
+# What follows "Head of", "VP of", "Director of": after its first word, a title goes on only
+# with these (so "Head of Sales Jane Tan" ends at "Sales").
+_FIELD_WORDS = {
+    "operations", "sales", "finance", "financial", "marketing", "engineering", "product", "products",
+    "procurement", "purchasing", "sourcing", "supply", "chain", "logistics", "customer", "customers",
+    "success", "service", "services", "support", "experience", "people", "hr", "human", "resources",
+    "talent", "acquisition", "it", "technology", "technologies", "information", "systems", "data",
+    "analytics", "insights", "design", "growth", "partnerships", "partner", "partners", "alliances",
+    "business", "development", "security", "compliance", "legal", "risk", "strategy", "strategic",
+    "digital", "ecommerce", "e-commerce", "retail", "warehouse", "warehousing", "inventory", "planning",
+    "quality", "assurance", "qa", "research", "r&d", "content", "communications", "brand", "revenue",
+    "accounts", "account", "management", "administration", "facilities", "fleet", "transport",
+    "transportation", "distribution", "fulfilment", "fulfillment", "merchandising", "category",
+    "culinary", "kitchen", "f&b", "food", "beverage", "safety", "health", "learning", "training",
+    "innovation", "infrastructure", "platform", "software", "trade", "treasury", "tax", "audit",
+    "investor", "relations", "public", "affairs", "corporate", "regional", "apac", "asia", "sea",
+    "singapore", "global", "international", "enterprise", "commercial", "channel", "field", "inside",
+    "community", "events", "payroll", "network", "cloud", "devops", "project", "projects", "program",
+    "programs", "programme", "production", "manufacturing", "maintenance", "property", "estates",
+    "clinical", "medical", "nursing", "pharmacy", "education", "admissions", "staff", "demand",
+    "pricing", "payments", "credit", "collections", "internal", "creative", "media", "social",
+    "performance", "ux", "ui", "b2b", "sap", "ecosystem", "solutions", "architecture", "machine",
+    "ai", "import", "export", "shipping", "freight", "marine",
+}  # fmt: skip
+# Given names and surnames common in Singapore: a title never carries one (the word ends it).
+_PERSON_NAMES = {
+    "jane", "john", "david", "michael", "daniel", "james", "kenneth", "kevin", "jason", "ryan", "mark",
+    "peter", "paul", "sarah", "rachel", "michelle", "jessica", "jennifer", "grace", "joanne", "priya",
+    "arjun", "raj", "rajesh", "suresh", "ravi", "anand", "siti", "nur", "aisyah", "nurul", "muhammad",
+    "mohamed", "mohammad", "ahmad", "ali", "farah", "aishah", "wei", "ming", "mei", "ling", "hui", "min",
+    "jun", "jie", "xin", "yi", "hao", "kai", "li", "ying", "jia", "tan", "lim", "lee", "ng", "ong", "wong",
+    "goh", "chua", "chan", "koh", "teo", "ang", "yeo", "tay", "ho", "low", "toh", "sim", "chong", "chia",
+    "seah", "foo", "leong", "loh", "yap", "quek", "heng", "png", "soh", "lau", "chew", "pang", "neo",
+    "poh", "khoo", "lai", "wee", "chin", "chen", "liu", "zhang", "wang", "huang", "rahman", "abdullah",
+    "ismail", "hassan", "ibrahim", "osman", "bin", "binte", "binti", "kumar", "singh", "nair", "pillai",
+    "menon", "rajan", "krishnan", "smith", "brown", "jones", "taylor", "williams", "johnson",
+}  # fmt: skip
+_CAPITALISED = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*\.?")
 _TALK_TO_OUR = re.compile(
     r"\b(?i:talk|speak|chat|reach out|write|report(?:ing)?)\s+(?:to|with)\s+(?:our|the)\s+"
     r"((?:(?:[A-Z][\w&'.-]*|of|and|&)\s?){1,6})"
@@ -140,19 +180,96 @@ def normalise_title(raw: str) -> str:
     return " ".join(words).replace(" / ", "/")
 
 
-def _as_title(candidate: str) -> str | None:
-    """The job title inside a listing line ("Finance Mgr - Singapore (Full-time)"), if any."""
-    head = re.split(r"\s+[-–|•·]\s+|\s*\(|,\s", candidate)[0].strip(" .:")
-    words = normalise_title(head).split()
+def _key(token: str) -> str:
+    return token.lower().rstrip(".,")
+
+
+def _is_person(phrase: str) -> bool:
+    """ "Jane Tan", "Wei Ming Lim": capitalised words, one of them a known name, no role in them."""
+    tokens = phrase.split()
+    keys = {_key(t) for t in tokens}
+    return (
+        0 < len(tokens) <= 4
+        and all(_CAPITALISED.fullmatch(t) for t in tokens)
+        and bool(keys & _PERSON_NAMES)
+        and not keys & (_ROLE_WORDS | _NOT_A_TITLE)
+    )
+
+
+def _looks_like_a_name(tokens: list[str]) -> bool:
+    """Words after a role ("Manager Wei Ming Lim"): capitalised, none of them a title's word."""
+    return (
+        0 < len(tokens) <= 4
+        and all(_CAPITALISED.fullmatch(t) for t in tokens)
+        and not {_key(t) for t in tokens} & (_ROLE_WORDS | _FIELD_WORDS | _ACRONYMS | _NOT_A_TITLE | _SMALL_WORDS)
+    )
+
+
+def _end_at_role(head: str) -> tuple[str | None, str]:
+    """(the title in ``head`` ended at its role, the person's name cut off it or ""). "Head of Sales
+    Jane Tan" -> ("Head of Sales", "Jane Tan"); "Operations Manager Wei Ming Lim" -> ("Operations
+    Manager", "Wei Ming Lim")."""
+    tokens = head.replace("/", " / ").split()
+    keys = [_key(t) for t in tokens]
+    lead = 0
+    while lead < len(tokens) - 1 and keys[lead] in _PERSON_NAMES and _CAPITALISED.fullmatch(tokens[lead]):
+        lead += 1  # "Jane Tan Head of Sales"
+    end = len(tokens)
+    if lead < len(tokens) and keys[lead] in _ROLE_WORDS and "of" in keys[lead:]:
+        start = keys.index("of", lead) + 1
+        end = start + 1 if start < len(tokens) and keys[start] not in _PERSON_NAMES else start
+        while end < len(tokens) and keys[end] not in _PERSON_NAMES and (keys[end] in _FIELD_WORDS | _SMALL_WORDS):
+            end += 1
+    else:
+        roles = [i for i in range(lead, len(tokens)) if keys[i] in _ROLE_WORDS]
+        if roles and roles[-1] < len(tokens) - 1 and _looks_like_a_name(tokens[roles[-1] + 1 :]):
+            end = roles[-1] + 1
+    person = " ".join(tokens[:lead] + tokens[end:]).replace(" / ", "/")
+    if person and not (_is_person(person) or (not lead and _looks_like_a_name(tokens[end:]))):
+        lead, end, person = 0, len(tokens), ""  # not a name: the words stay and decide as a whole
+    words = normalise_title(" ".join(tokens[lead:end])).split()
     while words and words[-1].lower() in _SMALL_WORDS:  # "our Head of Finance and ..." ends a phrase
         words.pop()
     title = " ".join(words)
     words = [w.lower() for w in words]
     if not 0 < len(words) <= 7 or set(words) & _NOT_A_TITLE:
-        return None
+        return None, ""
     if words[-1] in _ROLE_WORDS or (words[0] in _ROLE_WORDS and "of" in words):
-        return title
-    return None
+        return title, person
+    return None, ""
+
+
+def _title_and_person(candidate: str) -> tuple[str | None, str]:
+    """The job title inside a listing line ("Finance Mgr - Singapore (Full-time)"), if any, and the
+    name of a person the line gives with it ("Jane Tan, Head of Sales"), which the title never
+    carries."""
+    parts = [p.strip(" .:") for p in re.split(r"\s+[-–|•·]\s+|\s*\(|,\s", candidate)]
+    title, person = _end_at_role(parts[0])
+    if title is None and len(parts) > 1 and _is_person(parts[0]):  # "Jane Tan, Head of Sales"
+        title, _ = _end_at_role(parts[1])
+        person = parts[0] if title else ""
+    elif title and len(parts) > 1 and _is_person(parts[1]):  # "Operations Manager, Wei Ming Lim"
+        person = " ".join(p for p in (person, parts[1]) if p)
+    return title, person
+
+
+def _as_title(candidate: str) -> str | None:
+    """The job title inside a listing line ("Finance Mgr - Singapore (Full-time)"), if any."""
+    return _title_and_person(candidate)[0]
+
+
+def end_at_role(label: str) -> str:
+    """A title someone else wrote (an LLM's answer) without the person's name it may carry:
+    "Head of Sales Jane Tan" -> "Head of Sales"; anything else comes back as it is."""
+    title, person = _title_and_person(label)
+    return title if title and person else label
+
+
+def _without(excerpt: str, persons: list[str]) -> str:
+    """A snippet without the names of the people titles named."""
+    for name in sorted(filter(None, persons), key=len, reverse=True):
+        excerpt = excerpt.replace(name, "")
+    return " ".join(excerpt.split())
 
 
 def extract_buyer_titles(
@@ -160,21 +277,42 @@ def extract_buyer_titles(
 ) -> list[Evidence]:
     """Listings on a careers page (0.8; a job's detail page: its <h1> alone), then "talk to our
     ..." phrases (0.5): most confident first."""
+    return _titles_and_people(url, html, page_type)[0]
+
+
+def people_named(url: str, html: str, *, page_type: str | None = None) -> list[str]:
+    """Names of the people the page's titles name ("Jane Tan" of "Head of Sales Jane Tan"): the
+    spider cuts them out of every snippet of the page (``without_people``)."""
+    return [p for p in _titles_and_people(url, html, page_type)[1] if p]
+
+
+def without_people(excerpt: str, people: list[str]) -> str:
+    return _without(excerpt, people) if people else excerpt
+
+
+def _titles_and_people(url: str, html: str, page_type: str | None) -> tuple[list[Evidence], list[str]]:
     page_type = page_type or classify_page(url)
     text = visible_text(html)
     found = []
     detail = detail_heading(url, html) if page_type == "careers" else None
+    persons = []  # names cut off titles: out of every snippet of the page
     if detail:
-        title = _as_title(detail)
+        title, person = _title_and_person(detail)
         if title:
+            persons.append(person)
             found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, snippet_for(text, detail)))
     elif page_type == "careers":
         for block in content_blocks(html, ("h2", "h3", "h4", "li", "dt", "td")):
-            title = _as_title(block)
+            title, person = _title_and_person(block)
             if title:
+                persons.append(person)
                 found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, snippet_for(text, block)))
     for match in _TALK_TO_OUR.finditer(text):
-        title = _as_title(match.group(1))
+        title, person = _title_and_person(match.group(1))
         if title:
+            persons.append(person)
             found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.5, snippet(text, *match.span())))
-    return found
+    if any(persons):
+        for record in found:
+            record["snippet"] = _without(record["snippet"], persons)
+    return found, persons

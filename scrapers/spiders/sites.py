@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,9 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from scrapers.egress_middleware import RefusedByPolicy
 from scrapers.extractors import EXTRACTORS, classify_page
+from scrapers.extractors.titles import people_named, without_people
 from scrapers.hosts import normalise_host
 from scrapers.items import EvidenceItem, OutcomeItem, PageItem
 
@@ -50,6 +53,10 @@ PAGE_TYPE_PRIORITY = {
     "about": 20,
     "pricing": 10,
 }
+
+
+class SiteBudgetExceeded(IgnoreRequest):
+    """A site's request dropped because its time budget (ICP_SITE_BUDGET_S) is used up."""
 
 
 def page_key(url: str) -> str:
@@ -72,6 +79,9 @@ class SiteCrawl:
     robots_refused: int = 0
     http_errors: int = 0
     timeouts: int = 0
+    refused_by_policy: int = 0  # requests the egress policy refused (issues say why: egress_<reason>)
+    redirect_hops: int = 0  # they count against the page cap like requested pages
+    started: float | None = None  # time.monotonic() of the site's first request
     issues: Counter[str] = field(default_factory=Counter)  # finer reasons: http_403, too_large, ...
 
     def outcome(self, min_useful_pages: int) -> OutcomeItem:
@@ -82,6 +92,7 @@ class SiteCrawl:
             robots_refused=self.robots_refused,
             http_errors=self.http_errors,
             timeouts=self.timeouts,
+            refused_by_policy=self.refused_by_policy,
             reduced_evidence=self.pages_fetched < min_useful_pages,
             issues=dict(sorted(self.issues.items())),
         )
@@ -107,6 +118,7 @@ class SitesSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
         return spider
 
     @property
@@ -117,11 +129,44 @@ class SitesSpider(scrapy.Spider):
     def sitemap_cap(self) -> int:
         return self.settings.getint("ICP_SITEMAP_CAP")
 
+    def over_budget(self, site: SiteCrawl) -> bool:
+        """Has the site used up its time (ICP_SITE_BUDGET_S since its first request)?"""
+        budget = self.settings.getfloat("ICP_SITE_BUDGET_S")
+        return bool(budget) and site.started is not None and time.monotonic() - site.started > budget
+
+    def on_scheduled(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """Every request the engine schedules (the spider's, redirects and meta refreshes,
+        retries): none of a site after its time budget, and each redirect hop counted against
+        the page cap (a hop over it is dropped). Raising IgnoreRequest here drops the request
+        (ExecutionEngine._schedule_request)."""
+        site = self.sites.get(request.meta.get("company_key", ""))
+        if site is None:
+            return
+        if self.over_budget(site):
+            site.issues["site_time_budget"] += 1
+            raise SiteBudgetExceeded(f"{site.company_key}: site time budget used up")
+        hops = request.meta.get("redirect_times", 0)
+        if hops > request.meta.get("icp_hops_counted", 0):  # a new hop, not a retry of a counted one
+            request.meta["icp_hops_counted"] = hops
+            if len(site.requested) + site.redirect_hops >= self.page_cap:
+                site.issues["redirect_over_page_cap"] += 1
+                raise IgnoreRequest(f"{site.company_key}: redirect hop over the page cap")
+            site.redirect_hops += 1
+
+    def before_download(self, request: scrapy.Request) -> None:
+        """Called by the download handler (scrapers.handlers) as a request is really sent: none of
+        a site past its time budget, even if it was queued in the site's download slot before."""
+        site = self.sites.get(request.meta.get("company_key", ""))
+        if site is not None and self.over_budget(site):
+            site.issues["site_time_budget"] += 1
+            raise SiteBudgetExceeded(f"{site.company_key}: site time budget used up")
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for site in self.sites.values():
             if urlsplit(site.site_url).scheme not in ("http", "https") or not site.host:
                 self.logger.warning("Skipping %s: not an http(s) URL: %r", site.company_key, site.site_url)
                 continue
+            site.started = time.monotonic()
             yield self.page_request(site, site.site_url, "home")
 
     def page_request(self, site: SiteCrawl, url: str, page_type: str) -> scrapy.Request:
@@ -189,6 +234,11 @@ class SitesSpider(scrapy.Spider):
 
     def on_sitemap_error(self, failure: Failure) -> None:
         site = self.sites[failure.request.meta["company_key"]]
+        if failure.check(RefusedByPolicy):
+            self.count_refusal(site, failure)
+            return
+        if failure.check(SiteBudgetExceeded):  # counted where it was raised
+            return
         site.issues["sitemap_unavailable"] += 1
         self.logger.info(
             "%s: sitemap %s not read: %s", site.company_key, failure.request.url, failure.getErrorMessage()
@@ -219,8 +269,10 @@ class SitesSpider(scrapy.Spider):
             k.decode("latin-1").lower(): "\n".join(v.decode("latin-1") for v in values)
             for k, values in response.headers.items()
         }
+        people = people_named(response.url, response.text, page_type=page_type)  # out of every snippet
         for extract in EXTRACTORS.values():
             for evidence in extract(response.url, response.text, headers, page_type=page_type):
+                evidence["snippet"] = without_people(evidence["snippet"], people)
                 yield EvidenceItem(company_key=site.company_key, **evidence)
         yield from self.follow_links(site, response)
 
@@ -247,14 +299,21 @@ class SitesSpider(scrapy.Spider):
 
     def within_cap(self, site: SiteCrawl, candidates: dict[str, tuple[str, str]]) -> Iterator[scrapy.Request]:
         """Requests for the best candidate pages that still fit under the site's page cap."""
+        if self.over_budget(site):
+            return
         ranked = sorted(candidates.values(), key=lambda c: -PAGE_TYPE_PRIORITY[c[1]])
-        for url, page_type in ranked[: max(0, self.page_cap - len(site.requested))]:
+        for url, page_type in ranked[: max(0, self.page_cap - len(site.requested) - site.redirect_hops)]:
             yield self.page_request(site, url, page_type)
 
     def on_error(self, failure: Failure) -> None:
         """Count why a page was not fetched, per site."""
         request = failure.request
         site = self.sites[request.meta["company_key"]]
+        if failure.check(RefusedByPolicy):
+            self.count_refusal(site, failure)
+            return
+        if failure.check(SiteBudgetExceeded):  # counted where it was raised
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             site.robots_refused += 1
             return
@@ -274,6 +333,13 @@ class SitesSpider(scrapy.Spider):
             site.issues["connection"] += 1
         self.logger.info("%s: %s not fetched: %s", site.company_key, request.url, failure.getErrorMessage())
 
+    def count_refusal(self, site: SiteCrawl, failure: Failure) -> None:
+        site.refused_by_policy += 1
+        site.issues[f"egress_{failure.value.reason}"] += 1
+        self.logger.warning(
+            "%s: %s refused by the egress policy: %s", site.company_key, failure.request.url, failure.value
+        )
+
     def on_idle(self) -> None:
         """When all pages are done, schedule one local data: request whose callback emits the
         outcome records, so every site, even one that failed entirely, gets one through the
@@ -286,7 +352,7 @@ class SitesSpider(scrapy.Spider):
                 "data:,",
                 callback=self.emit_outcomes,
                 dont_filter=True,
-                meta={"dont_cache": True, "dont_obey_robotstxt": True},
+                meta={"dont_cache": True, "dont_obey_robotstxt": True, "icp_outcomes": True},
             )
         )
         raise DontCloseSpider

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import psycopg
@@ -18,9 +21,13 @@ from icp_assets.definitions import defs
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.platform.database import dagster_database_url, drop_database
 from icp_assets.runs import run_tenant
+from resources.postgres import PostgresResource
+from sensors.new_intake import new_intake_sensor
 from tests.support.llm_stub import OpenAIStub
 
 pytestmark = pytest.mark.slow
+
+ICP = str(Path(sys.executable).with_name("icp"))
 
 STAGE_TABLES = [
     "icp.companies",
@@ -55,22 +62,58 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
             env.setenv("OPENAI_BASE_URL", llm.base_url)
             with psycopg.connect(database_url) as conn:
                 submit_intake(conn, DEMO_TENANT, Intake.model_validate(demo_intake()), "test")
-            first = run_tenant(instance, DEMO_TENANT)
+            first = run_tenant(instance, database_url, DEMO_TENANT)
             counts_after_first = _counts(database_url)
             # The second run goes through `icp run`: the persistent Dagster instance in PostgreSQL.
             for name in ("DAGSTER_HOME", "ICP_DAGSTER_DATABASE_URL"):
                 env.setenv(name, os.environ.get(name, ""))
             second_exit = main(["run", "--tenant", DEMO_TENANT])
-            stored_runs = dg.DagsterInstance.get().get_runs(
+            stored = dg.DagsterInstance.get()
+            stored_runs = stored.get_runs(
                 filters=dg.RunsFilter(job_name="tenant_refresh", tags={"dagster/partition": DEMO_TENANT})
             )
+            # The daemon starting now: its sensor finds the intake already run by `icp run`.
+            with dg.build_sensor_context(
+                instance=stored, resources={"postgres": PostgresResource(database_url=database_url)}
+            ) as context:
+                sensor_after_cli = new_intake_sensor(context)
+            # Two `icp run`s of the tenant at once.
+            both = [
+                subprocess.Popen([ICP, "run", "--tenant", DEMO_TENANT], stderr=subprocess.DEVNULL) for _ in range(2)
+            ]
+            concurrent_exits = [p.wait(timeout=600) for p in both]
+            concurrent_runs = stored.get_run_records(
+                filters=dg.RunsFilter(job_name="tenant_refresh", tags={"dagster/partition": DEMO_TENANT}), limit=2
+            )
+            counts_after_concurrent = _counts(database_url)
             drop_database(dagster_database_url(database_url))
     return {
         "first": first,
         "second_exit": second_exit,
         "stored_runs": stored_runs,
         "counts": counts_after_first,
+        "sensor_after_cli": sensor_after_cli,
+        "concurrent_exits": concurrent_exits,
+        "concurrent_runs": concurrent_runs,
+        "counts_after_concurrent": counts_after_concurrent,
         "url": database_url,
+    }
+
+
+def test_a_daemon_started_after_icp_run_requests_no_second_run(demo_run: dict) -> None:
+    assert demo_run["second_exit"] == 0
+    # (The session's database may hold other tests' intakes: only the demo tenant's matter here.)
+    assert not [r for r in demo_run["sensor_after_cli"].run_requests if r.partition_key == DEMO_TENANT]
+
+
+def test_two_runs_of_one_tenant_at_once_are_serialised_without_duplicate_rows(demo_run: dict) -> None:
+    assert demo_run["concurrent_exits"] == [0, 0]
+    later, earlier = demo_run["concurrent_runs"]  # newest first
+    assert earlier.dagster_run.status == later.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    assert earlier.end_time <= later.start_time  # one after the other, never both at once
+    # Same intake, same evidence: re-runs replace rows, so the tables hold what one run wrote.
+    assert demo_run["counts_after_concurrent"] == demo_run["counts"] | {
+        "icp.llm_cache": demo_run["counts_after_concurrent"]["icp.llm_cache"]
     }
 
 

@@ -6,6 +6,7 @@ select
     robots_refused::integer      as robots_refused,
     http_errors::integer         as http_errors,
     timeouts::integer            as timeouts,
+    refused_by_policy::integer   as refused_by_policy,
     reduced_evidence::boolean    as is_reduced_evidence,
     crawled_at::timestamptz      as crawled_at
 from {{ source('icp', 'crawl_outcomes') }}

@@ -10,19 +10,21 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.intake import current_response_id, lock_tenant_writes
 
 log = logging.getLogger(__name__)
 
 
-def publish_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
+def publish_cards(conn: psycopg.Connection, tenant_id: str, response_id: int | None = None) -> list[dict]:
     """Copy the tenant's cards from the dbt mart into the product table, keyed by intake response.
 
-    Only cards the mart built from the current intake are published: should a newer intake arrive
-    between the dbt build and this step, its own run publishes its cards.
+    Only cards the mart built from this intake (default: the current one) are published: should a
+    newer intake arrive between the dbt build and this step, its own run publishes its cards.
     """
-    response_id = current_response_id(conn, tenant_id)
+    if response_id is None:
+        response_id = current_response_id(conn, tenant_id)
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        lock_tenant_writes(conn, tenant_id)
         # The card as dbt built it, with its audience size (icp_audience) and pitch (icp_targeting_pack).
         cards = cur.execute(
             "select s.*, a.precision_total as audience_size, a.reach_total as audience_reach,"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.types.json import Jsonb
 
-from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.intake import current_response_id, lock_tenant_writes
 from icp_assets.domain.matching.matcher import Matcher, MatchResult
 
 log = logging.getLogger(__name__)
@@ -55,15 +55,20 @@ where m.tenant_id = %(tenant)s and s.response_id = %(response)s and m.status = '
 """
 
 
-def match_seeds(conn: psycopg.Connection, tenant_id: str, matcher: Matcher) -> MatchCounts:
-    """Match the current seeds to ACRA entities and replace the tenant's registry evidence."""
-    response_id = current_response_id(conn, tenant_id)
+def match_seeds(
+    conn: psycopg.Connection, tenant_id: str, matcher: Matcher, response_id: int | None = None
+) -> MatchCounts:
+    """Match the intake's seeds (default: the current intake's) to ACRA entities and replace the
+    tenant's registry evidence."""
+    if response_id is None:
+        response_id = current_response_id(conn, tenant_id)
     seeds = conn.execute(
         "select seed_id, name, domain from icp.customer_seeds where response_id = %s order by seed_id",
         (response_id,),
     ).fetchall()
     results: list[tuple[int, MatchResult]] = [(seed_id, matcher.match(name, domain)) for seed_id, name, domain in seeds]
     with conn.transaction():
+        lock_tenant_writes(conn, tenant_id)
         conn.execute("delete from icp.seed_matches where tenant_id = %s", (tenant_id,))
         with conn.cursor() as cur:
             cur.executemany(
