@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import random
 import re
+import zlib
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import unquote
 
 from demo.vhost import HTML, Page, Reply, Site
 from demo.websites import TECHNOLOGY_TAGS
@@ -390,11 +392,28 @@ class PiiForm:
     id: str
     markup: str
     needles: tuple[str, ...]
-    where: str = "body"  # body | script | url | header | title (a buyer title naming a person)
+    # body | script | url | header | title (a buyer title naming a person) | page_title (in the
+    # page's <title>) | file (a PDF's body, latin-1: served at /about/<id>.pdf, linked from the home page)
+    where: str = "body"
 
 
 def _entities(text: str) -> str:
     return "".join(f"&#{ord(c)};" for c in text)
+
+
+def _cfemail(address: str, key: int = 0x8A) -> str:
+    """Cloudflare's email obfuscation: the key, then each character XOR the key, in hex."""
+    return f"{key:02x}" + "".join(f"{ord(c) ^ key:02x}" for c in address)
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF whose text is in a FlateDecode (zlib) stream, as PDF writers store it."""
+    stream = zlib.compress(f"BT /F1 12 Tf ({text}) Tj ET".encode())
+    return (
+        b"%%PDF-1.4\n1 0 obj<</Length %d/Filter/FlateDecode>>stream\n" % len(stream)
+        + stream
+        + b"\nendstream endobj\n%%EOF\n"
+    )
 
 
 PII_FORMS: tuple[PiiForm, ...] = (
@@ -493,15 +512,65 @@ PII_FORMS: tuple[PiiForm, ...] = (
     ),
     PiiForm("title_name_before_role", "<li>Siti Rahman, Head of Finance</li>", ("Siti Rahman",), "title"),
     PiiForm("title_name_after_comma", "<li>Procurement Manager, Kenneth Goh</li>", ("Kenneth Goh",), "title"),
+    # Names after a title in brackets, after a slash or a bar, or set off by commas (F2).
+    PiiForm("title_name_in_brackets", "<li>Head of Procurement (Grace Koh)</li>", ("Grace Koh",), "title"),
+    PiiForm("title_name_after_slash", "<li>Logistics Manager / Mary Lim</li>", ("Mary Lim",), "title"),
+    PiiForm("title_name_after_bar", "<li>Sales Director | rachel wee</li>", ("rachel wee",), "title"),
+    PiiForm("title_name_after_vp_field", "<li>VP Sales Tan Wei Ming</li>", ("Tan Wei Ming",), "title"),
+    PiiForm(
+        "title_talk_to_our_name_in_commas",
+        "<p>Talk to our Head of Procurement, Siti Nurhaliza binte Ahmad, about volume pricing.</p>",
+        ("Siti Nurhaliza", "Nurhaliza binte Ahmad"),
+        "title",
+    ),
+    # Split by markup, hidden in link targets, spelled out, obfuscated (F3).
+    PiiForm("phone_split_by_tags", "Call <span>+65 9123</span><span> 4560</span>", ("91234560",)),
+    PiiForm("phone_split_by_comment", "Hotline 6123<!-- x -->4561", ("61234561",)),
+    PiiForm("phone_tel_link_percent_spaces", '<a href="tel:+65%209123%204562">Call us</a>', ("91234562",)),
+    PiiForm(
+        "phone_in_link_query_percent_space", '<a href="/customers?ref=6123%204563">Customers</a>', ("61234563",), "url"
+    ),
+    PiiForm("email_gt_in_attribute_of_splitting_tag", 'jane.tan35<span title=">">@</span>acme.sg', ("jane.tan35",)),
+    PiiForm("email_long_tag_between", f'jane.tan36<span data-x="{"a" * 400}">@</span>acme.sg', ("jane.tan36",)),
+    PiiForm("email_long_comment_between", f"jane.tan37<!--{'x' * 600}-->@acme.sg", ("jane.tan37",)),
+    PiiForm("email_dashed_at_dot", "jane.tan38 -at- acme -dot- sg", ("jane.tan38",)),
+    PiiForm(
+        "email_cloudflare_protected",
+        f'<a href="/cdn-cgi/l/email-protection#{_cfemail("jane.tan39@acme.sg")}" class="__cf_email__"'
+        f' data-cfemail="{_cfemail("jane.tan39@acme.sg")}">[email&#160;protected]</a>',
+        (_cfemail("jane.tan39@acme.sg"), "jane.tan39"),
+    ),
+    PiiForm("email_split_by_cdata", "jane.tan40<![CDATA[@]]>acme.sg", ("jane.tan40",)),
+    PiiForm(
+        "email_and_phone_in_compressed_pdf",
+        _pdf("Contact: jane.tan41@acme.sg, +65 9123 4566").decode("latin-1"),
+        ("jane.tan41", "91234566"),
+        "file",
+    ),
+    # Separators the phone matcher does not know (F4).
+    PiiForm("phone_middle_dot_in_page_title", "call 6123\u00b74564", ("61234564",), "page_title"),
+    PiiForm("phone_underscores", "+65_9123_4565", ("91234565",)),
+    PiiForm("phone_bullets", "9123\u20224567", ("91234567",)),
 )
-PII_TITLES = frozenset({"Head of Sales", "Operations Manager", "Head of Finance", "Procurement Manager"})
+PII_TITLES = frozenset(
+    {
+        "Head of Sales",
+        "Operations Manager",
+        "Head of Finance",
+        "Procurement Manager",
+        "Head of Procurement",
+        "Logistics Manager",
+        "Sales Director",
+        "VP Sales",
+    }
+)
 PII_ROLE_ADDRESS = f"sales@{PII_DOMAIN}"
 
 
 def squash(text: str) -> str:
     """Text as PiiForm needles are compared: lower case, without spaces, dots, dashes, brackets,
-    "+" or underscores (so "+65 9123-4567" and "91234567" meet)."""
-    return re.sub(r"[\s().+\-_/\u00a0]", "", text).lower()
+    "+", underscores, middle dots or bullets (so "+65 9123-4567" and "91234567" meet)."""
+    return re.sub(r"[\s().+\-_/\u00a0\u00b7\u2022\u2027]", "", text).lower()
 
 
 def pii_site() -> Site:
@@ -517,6 +586,11 @@ def pii_site() -> Site:
     location = forms["email_in_redirect_location"].markup.split(": ", 1)[1]
     half = len(body) // 2
     titles = [f.markup for f in PII_FORMS if f.where == "title"]
+    page_titles = " ".join(f.markup for f in PII_FORMS if f.where == "page_title")
+    files = {
+        f"/about/{f.id}.pdf": ("application/pdf", f.markup.encode("latin-1")) for f in PII_FORMS if f.where == "file"
+    }
+    file_links = "".join(f'<p><a href="{path}">About us: company profile</a></p>' for path in files)
 
     def page(title: str, content: str, extra: str = "") -> Reply:
         html = (
@@ -529,7 +603,10 @@ def pii_site() -> Site:
         return Reply(200, html.encode(), HTML, headers)
 
     pages = {
-        "/": page("Home", "<h1>PII Test</h1><p>We serve food distribution.</p>" + " <br> ".join(body[:half])),
+        "/": page(
+            f"Home {page_titles}",
+            "<h1>PII Test</h1><p>We serve food distribution.</p>" + " <br> ".join(body[:half]) + file_links,
+        ),
         "/about": page("About", "<h1>About us</h1>" + "".join(titles[:2]) + " <br> ".join(body[half:])),
         "/about/team": page("Team", "<h1>Our team</h1><p>A team of 40 people.</p>"),
         "/careers": page(
@@ -540,9 +617,28 @@ def pii_site() -> Site:
         "/industries": page("Industries", "<h1>Industries we serve</h1><ul><li>Food distribution</li></ul>"),
         "/company": Reply(302, b"", HTML, (("Location", location),)),
         "/robots.txt": ("text/plain", b"User-agent: *\nAllow: /\n"),
+        **files,
     }
 
     def site(path: str, hits: int) -> Page | None:
         return pages.get(path.split("?", 1)[0])
 
     return site
+
+
+_MARKUP = re.compile(r"""<!--.*?(?:-->|$)|<!\[CDATA\[|\]\]>|<(?:[^<>"']|"[^"]*"|'[^']*')*>""", re.S)
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+
+
+def pii_views(text: str) -> list[str]:
+    """Ways to read stored text in which a PiiForm's needles must not show: as it is, with its
+    percent escapes decoded, and with its tags and comments taken out (a number split by tags);
+    a PDF in it (latin-1) adds the text of its compressed streams."""
+    views = [text, unquote(text)]
+    views += [_MARKUP.sub("", view) for view in views]
+    for stream in _PDF_STREAM.findall(text.encode("latin-1", errors="ignore")):
+        try:
+            views.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            pass
+    return views

@@ -65,8 +65,9 @@ def run_demo() -> int:
         cards = latest_cards(conn, DEMO_TENANT)
     print(format_cards(DEMO_TENANT, cards))
     print(
-        "\nDagster run history is in PostgreSQL; `make ui` shows it."
-        f" Analysts: `icp db psql` (database {redact_url(url)})"
+        "\nDagster run history is in PostgreSQL; `make ui` shows it. Operators: `icp db psql`"
+        f" ({redact_url(url)}); analysts: `icp analyst add --tenant {DEMO_TENANT}` for a login that reads"
+        " only that tenant's rows."
     )
     return 0 if len(cards) >= 3 else 1
 

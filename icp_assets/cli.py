@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     # Dagster prints a run's events through its own console logger; don't echo them twice.
-    for noisy in ("pgserver", "urllib3", "alembic", "dagster", "dagster.builtin"):
+    for noisy in ("pgserver", "urllib3", "alembic", "dagster"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("dagster.builtin").setLevel(logging.CRITICAL)  # the run's console logger shows them
     import psycopg
 
     try:
@@ -76,7 +78,12 @@ def _silence_stdout() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from scrapers import settings as crawl_settings  # the one home of the crawl defaults
+    try:
+        from scrapers import settings as crawl_settings  # the one home of the crawl defaults
+
+        page_cap, delay = f"default {crawl_settings.ICP_PAGE_CAP}", f"default {crawl_settings.DOWNLOAD_DELAY:g}"
+    except ValueError:  # an unreadable ICP_CRAWL_* variable: `icp crawl` says which
+        page_cap = delay = "default: the crawler's settings"
 
     parser = argparse.ArgumentParser(prog="icp", description="ICP Finder: evidence-backed Ideal Customer Profiles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -131,9 +138,15 @@ def _parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser("crawl", help="crawl websites for evidence, without a tenant")
     crawl.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of a site's home page")
     crawl.add_argument("--output", type=Path, required=True, help="evidence records, JSON lines")
-    crawl.add_argument("--page-cap", type=int, help=f"most pages per site (default {crawl_settings.ICP_PAGE_CAP})")
     crawl.add_argument(
-        "--delay", type=float, help=f"seconds between requests to one site (default {crawl_settings.DOWNLOAD_DELAY:g})"
+        "--page-cap",
+        type=_page_cap,
+        help=f"most pages per site, 1-{MAX_PAGE_CAP} ({page_cap})",
+    )
+    crawl.add_argument(
+        "--delay",
+        type=_delay,
+        help=f"seconds between requests to one site, 0-{MAX_DELAY_S:g} ({delay})",
     )
     crawl.set_defaults(handler=_crawl)
 
@@ -162,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyst_add = analyst.add_parser("add", help="create a login for tenant T; prints its connection URL")
     analyst_add.add_argument("--tenant", required=True, type=_tenant_id)
-    analyst_add.add_argument("--name", help="role name (default analyst_<tenant>_<random>)")
+    analyst_add.add_argument("--name", help="role name (default analyst_<random>)")
     analyst_add.set_defaults(handler=_analyst_add)
     analyst.add_parser("list", help="the analyst logins and their tenants").set_defaults(handler=_analyst_list)
     analyst_revoke = analyst.add_parser("revoke", help="drop an analyst login")
@@ -190,6 +203,33 @@ def _sample_size(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value!r}: the sample size must be 0 or more")
+    return number
+
+
+MAX_PAGE_CAP, MAX_DELAY_S = 1000, 60.0
+
+
+def _page_cap(value: str) -> int:
+    """argparse type of --page-cap: a whole number of pages, 1 to MAX_PAGE_CAP."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_PAGE_CAP:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number from 1 to {MAX_PAGE_CAP}")
+    return number
+
+
+def _delay(value: str) -> float:
+    """argparse type of --delay: a finite number of seconds, 0 to MAX_DELAY_S (nan and inf refused)."""
+    import math
+
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and 0 <= number <= MAX_DELAY_S):
+        raise argparse.ArgumentTypeError(f"{value!r} must be a number of seconds from 0 to {MAX_DELAY_S:g}")
     return number
 
 
@@ -283,10 +323,12 @@ def _run(args: argparse.Namespace) -> int:
 
     url = prepare_environment()
     try:
-        result = run_tenant(DagsterInstance.get(), url, args.tenant)
+        with contextlib.redirect_stdout(sys.stderr):  # the run's progress (dbt's included) is not output
+            result = run_tenant(DagsterInstance.get(), url, args.tenant)
     except NoIntakeError as err:
         print(err, file=sys.stderr)
         return EXIT_BAD_INPUT
+    print(f"run {result.run_id} for {args.tenant}: {'succeeded' if result.success else 'failed'}")
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -311,15 +353,21 @@ def _suggestions(args: argparse.Namespace) -> int:
 
 
 def _audience(args: argparse.Namespace) -> int:
-    from icp_assets.domain.audience import ExpressionError, size_audience
+    from icp_assets.domain.audience import ExpressionError, parse, size_audience
+    from icp_assets.domain.intake import NoIntakeError, current_response_id
     from icp_assets.platform.database import product_database_url
     from icp_assets.platform.db import connect
 
     try:
+        parse(args.expr)  # a malformed expression is refused before the database is reached
         with connect(product_database_url()) as conn:
+            current_response_id(conn, args.tenant)  # like every tenant command: a tenant with an intake
             result = size_audience(conn, args.tenant, args.expr, args.sample)
     except ExpressionError as err:
         print(f"bad expression:\n{err.pointer(args.expr)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NoIntakeError as err:
+        print(err, file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{result.total} registry entities match (excluding {args.tenant}'s customers)")
     for row in result.sample:
@@ -349,13 +397,29 @@ def _crawl(args: argparse.Namespace) -> int:
     from scrapers.hosts import crawlable_website
     from scrapers.runner import CrawlError, CrawlTarget
 
+    # The output's folder must exist (nothing is created on the way) and the output be no folder;
+    # checked before crawling, so a typo costs no crawl.
+    if not args.output.parent.is_dir():
+        print(f"crawl: {args.output.parent} is not a directory; refused, nothing crawled", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.output.is_dir():
+        print(f"crawl: {args.output} is a directory, not a file; refused, nothing crawled", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        from scrapers import settings as crawl_settings
+    except ValueError as err:
+        print(f"crawl: an ICP_CRAWL_* variable cannot be read: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     targets: dict[str, str] = {}
+    refused = []
     for url in args.urls:
-        try:  # IP addresses in any notation and ports other than 80/443 are refused here already
-            targets.setdefault(crawlable_website(url), url)
+        try:  # IP addresses in any notation and ports the egress policy refuses are refused here already
+            targets.setdefault(crawlable_website(url, crawl_settings.ICP_ALLOWED_PORTS), url)
         except ValueError as err:
-            print(f"crawl: not an http(s) URL: {url} ({err}); refused, nothing crawled", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            refused.append(f"crawl: {url} {err}: refused by the egress policy")
+    if refused:
+        print("\n".join([*refused, "nothing crawled"]), file=sys.stderr)
+        return EXIT_BAD_INPUT
     crawler = CrawlerResource(page_cap=args.page_cap, delay_s=args.delay)
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         try:
@@ -365,10 +429,13 @@ def _crawl(args: argparse.Namespace) -> int:
         except CrawlError as err:
             print(err, file=sys.stderr)
             return EXIT_FAILED
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with args.output.open("w", encoding="utf-8") as out:
-        for record in result.evidence:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    try:
+        with args.output.open("w", encoding="utf-8") as out:
+            for record in result.evidence:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except OSError as err:
+        print(f"crawl: cannot write {args.output}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
     for o in result.outcomes:
         evidence = sum(1 for e in result.evidence if e["company_key"] == o["company_key"])
         flag = " (reduced evidence)" if o["reduced_evidence"] else ""
@@ -469,14 +536,19 @@ def _analyst_list(args: argparse.Namespace) -> int:
 
 
 def _analyst_revoke(args: argparse.Namespace) -> int:
-    from icp_assets.platform.analysts import AnalystError, revoke_analyst
+    from icp_assets.platform.analysts import AnalystError, RoleNotDropped, revoke_analyst
     from icp_assets.platform.database import product_database_url
     from icp_assets.platform.db import connect
 
     try:
         with connect(product_database_url()) as conn:
+            conn.autocommit = True  # revoke_analyst commits step by step
             tenant = revoke_analyst(conn, args.name)
     except AnalystError as err:
+        print(f"analyst revoke: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RoleNotDropped as err:  # access is gone; the role waits for its objects elsewhere
+        log.debug("role not dropped", exc_info=True)
         print(f"analyst revoke: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"revoked {args.name} (tenant {tenant})")

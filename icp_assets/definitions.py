@@ -29,11 +29,23 @@ def _env(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
+def _evidence_max_age() -> dict[str, dg.EnvVar]:
+    """ICP_EVIDENCE_MAX_AGE (days evidence is kept without a successful refresh) when set; else
+    the resources keep their default (90)."""
+    return (
+        {"evidence_max_age_days": dg.EnvVar.int("ICP_EVIDENCE_MAX_AGE")}
+        if os.environ.get("ICP_EVIDENCE_MAX_AGE")
+        else {}
+    )
+
+
 def resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "postgres": PostgresResource(database_url=_env("ICP_DATABASE_URL")),
-        "crawler": CrawlerResource(),
-        "llm_client": LlmResource(api_key=_env("OPENAI_API_KEY"), base_url=_env("OPENAI_BASE_URL")),
+        "crawler": CrawlerResource(**_evidence_max_age()),
+        "llm_client": LlmResource(
+            api_key=_env("OPENAI_API_KEY"), base_url=_env("OPENAI_BASE_URL"), **_evidence_max_age()
+        ),
         "registry_files": RegistryFilesResource(acra_dir=_env("ICP_ACRA_DIR"), ssic_dir=_env("ICP_SSIC_DIR")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from icp_assets.domain.crawl import DEFAULT_EVIDENCE_MAX_AGE_DAYS
 from icp_assets.platform.paths import crawl_cache_dir
 from scrapers.runner import CrawlResult, CrawlTarget, run_crawl
 
@@ -27,6 +28,10 @@ class CrawlerResource(ConfigurableResource):
     )
     host_map_json: str | None = Field(
         default=None, description="JSON map of host name -> host:port; unset: ICP_CRAWL_HOST_MAP."
+    )
+    evidence_max_age_days: int = Field(
+        default=DEFAULT_EVIDENCE_MAX_AGE_DAYS,
+        description="Days crawl evidence is kept without a successful re-crawl (ICP_EVIDENCE_MAX_AGE).",
     )
 
     def crawl(self, targets: list[CrawlTarget], out_path: Path) -> CrawlResult:

@@ -9,6 +9,7 @@ fetched, so a crawl or an intake needs no network for it and gives the same answ
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -103,13 +104,13 @@ def website_domain(website: str) -> str:
     return ascii_host
 
 
-def crawlable_website(website: str) -> str:
-    """website_domain, stricter where the crawler is concerned: an explicit port other than 80
-    or 443 is refused too (the crawler's egress policy, scrapers.egress, would refuse every page
-    of it). The intake and ``icp crawl`` check websites with this."""
+def crawlable_website(website: str, allowed_ports: Collection[int] = DEFAULT_ALLOWED_PORTS) -> str:
+    """website_domain, stricter where the crawler is concerned: an explicit port the egress policy
+    does not allow (by default any but 80 and 443) is refused too, since the crawler would refuse
+    every page of it. The intake and ``icp crawl`` check websites with this."""
     domain = website_domain(website)
     text = website.strip()
-    refusal = url_refusal(text if "://" in text else "http://" + text, DEFAULT_ALLOWED_PORTS)
+    refusal = url_refusal(text if "://" in text else "http://" + text, allowed_ports)
     if refusal is not None and refusal.reason == "port":
         raise ValueError(f"has a port the crawler does not use ({refusal.detail})")
     return domain

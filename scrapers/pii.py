@@ -18,10 +18,18 @@ One scrub, in three steps:
    personal ones reliably is not worth the risk, and the crawl keeps nothing of them.
 3. **Phone numbers**: the ``phonenumbers`` library's matcher, Singapore as the default region, at
    ``Leniency.VALID``: a number must be a valid number of its country, so years, prices, postal
-   codes, UENs and headcount ranges stay. International prefixes written ``00`` count as ``+``.
+   codes, UENs and headcount ranges stay. International prefixes written ``00`` count as ``+``;
+   separators the matcher does not know (``6123·4501``, ``+65_9123_4567``) and percent-escaped
+   punctuation (``+65%209123%204504``) are read as spaces.
+4. **Split by markup**: emails and numbers that tags, comments or CDATA markers split
+   (``<span>+65 9123</span><span> 4502</span>``, ``6123<!-- x -->4503``, ``jane<span title=">">@
+   </span>acme.sg``) are found in a projection of the markup where each run of markup is one
+   space, and cut from the text around the markup. ``tel:``/``mailto:`` link targets and
+   Cloudflare's obfuscated addresses (``data-cfemail``) are blanked whatever their spelling.
 
-Every pattern is bounded (local parts at most 64 characters, as in RFC 5321), so a long run of
-word characters cannot make a scan quadratic.
+Every pattern is bounded (local parts at most 64 characters, as in RFC 5321) or possessive, and
+markup is tokenized once, so a hostile page (unclosed quotes, tags and comments, long runs of word
+characters) cannot make a scan quadratic.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -128,7 +137,14 @@ _WORDED_EMAIL = re.compile(
     + r"\s+(?:at|AT|At)\s+[\w-]{1,63}(?:\s+(?:dot|DOT|Dot)\s+[\w-]{1,63}){1,8}"
     + r"|(?<![\w.+'-])[a-z0-9]{1,30}[._][a-z0-9._]{1,30}\s+at\s+[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,4}\.[a-z]{2,6}\b"
 )
-_AT_WORD = re.compile(r"[\[({<;]\s*at\s*[\])}>&]|\sat\s", re.I)  # cheap test before the spelled-out patterns
+# "peter.wong -at- acme -dot- sg": with dashes the domain needs a dot, so "pay-at-table" stays.
+_DASHED_EMAIL = re.compile(
+    _LOCAL + r"\s{0,3}-\s{0,3}at\s{0,3}-\s{0,3}\w{1,63}(?:\s{0,3}-\s{0,3}dot\s{0,3}-\s{0,3}\w{1,63}|\.\w{1,63}){1,8}",
+    re.I,
+)
+_AT_WORD = re.compile(
+    r"[\[({<;]\s*at\s*[\])}>&]|\sat\s|-\s{0,3}at\s{0,3}-", re.I
+)  # cheap test before the spelled-out patterns
 # Tags and comments right before or after an "@" (or a bracketed "at"): joined before matching.
 _TAGS = r"(?:\s*(?:<!--.{0,500}?-->|<[^<>]{0,300}>))+\s*"
 _AT_MARKS = r"(?:@|" + _AT + r")"
@@ -145,7 +161,26 @@ def remove_emails(text: str) -> str:
     if _AT_WORD.search(text):
         text = _BRACKETED_EMAIL.sub("", text)
         text = _WORDED_EMAIL.sub("", text)
+        text = _DASHED_EMAIL.sub("", text)
     return text
+
+
+def email_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``remove_emails`` would cut (the patterns' matches in ``text``, overlapping ones merged)."""
+    patterns = [_SPACED_EMAIL, _PLAIN_EMAIL] if "@" in text else []
+    if _AT_WORD.search(text):
+        patterns += [_BRACKETED_EMAIL, _WORDED_EMAIL, _DASHED_EMAIL]
+    return _merged([m.span() for pattern in patterns for m in pattern.finditer(text)])
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif end > start:
+            merged.append((start, end))
+    return merged
 
 
 def _join_tags_around_at(markup: str) -> str:
@@ -164,13 +199,43 @@ _IDD = re.compile(r"(?<![\d\w])00(?=[1-9]\d{0,2}[\s.-]?\d)")  # "0065 9123 4567"
 _EXTENSION_TAIL = re.compile(r"\s*(?:ext\.?|extn\.?|extension|x)\s*\d{1,6}\b", re.I)
 
 
+# Separators the matcher does not know, read as spaces: middle dots, bullets, underscores, odd
+# dashes and spaces ("6123·4501", "+65_9123_4567"). One character for one: spans hold.
+_SEPARATORS = str.maketrans(
+    dict.fromkeys("_\u00a0\u00b7\u2010\u2011\u2012\u2013\u2014\u2015\u2022\u2024\u2027\u2043\u2212"
+                  "\u2219\u22c5\u2027\u30fb\uff3f\uff65\u2007\u202f\u3000\ufe4d\ufe4e\ufe4f", " ")
+)  # fmt: skip
+# Percent escapes of a phone number's punctuation ("tel:+65%209123%204504", "?ref=6123%204505"),
+# and "+" for a space between digits in a query: spaces of the same length, the character last.
+_PERCENT_PUNCT = re.compile(r"%(?:20|2[BbDdEeFf]|28|29|09|[Cc]2%[Aa]0)|(?<=\d)\+(?=\d)")
+
+
+def _percent_punct(match: re.Match[str]) -> str:
+    escape = match.group()
+    char = " " if escape == "+" or len(escape) > 3 else unquote(escape)
+    return char.rjust(len(escape))
+
+
+def _phone_probe(text: str) -> str:
+    """``text`` as the matcher reads it: the same length, so spans in it hold for ``text``."""
+    if not text.isascii() or "_" in text:
+        text = text.translate(_SEPARATORS)
+    if "%" in text or "+" in text:
+        text = _PERCENT_PUNCT.sub(_percent_punct, text)
+    return _IDD.sub(" +", text)
+
+
 def phone_spans(text: str) -> list[tuple[int, int]]:
     """Where valid phone numbers are in ``text`` (Singapore forms, and international ones)."""
-    if not _DIGIT_RUN.search(text):
+    probe = _phone_probe(text)  # same length: the spans hold for the original
+    if not _DIGIT_RUN.search(probe):
         return []
-    probe = _IDD.sub(" +", text)  # same length: the spans hold for the original
     spans = []
-    matcher = phonenumbers.PhoneNumberMatcher(probe, PHONE_REGION, leniency=phonenumbers.Leniency.VALID)
+    # The matcher gives up after max_tries candidates (65,535 by default): never, here, so a page
+    # cannot hide a number behind enough decoys. Each candidate costs a bounded amount.
+    matcher = phonenumbers.PhoneNumberMatcher(
+        probe, PHONE_REGION, leniency=phonenumbers.Leniency.VALID, max_tries=len(probe) + 1
+    )
     for match in matcher:
         start, end = match.start, match.end
         if probe[start] == "+" and start > 0 and probe[start - 1] == " " and text[start - 1 : start + 1] == "00":
@@ -180,11 +245,118 @@ def phone_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _cut(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` without the given (sorted, disjoint) spans, in one pass."""
+    kept, at = [], 0
+    for start, end in spans:
+        kept.append(text[at:start])
+        at = max(at, end)
+    kept.append(text[at:])
+    return "".join(kept)
+
+
 def remove_phones(text: str) -> str:
     """Text with every phone number cut out, nothing else changed."""
-    for start, end in reversed(phone_spans(text)):
-        text = text[:start] + text[end:]
+    return _cut(text, _merged(phone_spans(text)))
+
+
+# --- 4. what markup hides between the parts ------------------------------------------------
+
+# A tag as an HTML tokenizer reads it: it ends at the first ">" outside a quoted attribute value,
+# or at the end of the text; possessive, so it is read once whatever the input ("jane<span
+# title=">">@</span>acme.sg"). Comments end at "-->" (str.find); CDATA markers are markup, their
+# content is text.
+_MARKUP_START = re.compile(r"<!--|<!\[CDATA\[|\]\]>|<[A-Za-z/!?]")
+_TAG = re.compile(r"""<[A-Za-z/!?](?:[^>"'=]++|=\s*+"[^"]*+"?|=\s*+'[^']*+'?|=|["'])*+>?""")
+_SPACE_AFTER = re.compile(r"\s*")
+
+
+def _markup_spans(text: str) -> list[tuple[int, int]]:
+    """Tags, comments and CDATA markers in ``text``, each with the whitespace around it, adjacent
+    ones merged; linear in the length of ``text``."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while match := _MARKUP_START.search(text, at):
+        start, token = match.start(), match.group()
+        if token == "<!--":
+            close = text.find("-->", start + 4)
+            end = len(text) if close < 0 else close + 3
+        elif token in ("<![CDATA[", "]]>"):
+            end = match.end()
+        else:
+            end = _TAG.match(text, start).end()  # type: ignore[union-attr] (it always matches)
+        start = at + len(text[at:start].rstrip())
+        end = _SPACE_AFTER.match(text, end).end()  # type: ignore[union-attr]
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        at = end
+    return spans
+
+
+_NUMBER_LEFT = frozenset("0123456789+-.()/")
+_NUMBER_RIGHT = frozenset("0123456789+-.(/")
+
+
+def _remove_split_by_markup(text: str) -> str:
+    """Emails and phone numbers that tags or comments split (``<span>+65 9123</span><span> 4502
+    </span>``, ``6123<!-- x -->4503``), found in a projection of ``text`` where each run of markup
+    is one space, and cut out of the text around the markup, which stays."""
+    markup = _markup_spans(text) if "<" in text or "]]>" in text else []
+    if not markup:
+        return text
+    pieces, starts, origins = [], [], []  # the text between the markup: its place in the projection and in text
+    at = length = 0
+    for start, end in [*markup, (len(text), len(text))]:
+        starts.append(length)
+        origins.append(at)
+        pieces.append(text[at:start])
+        length += start - at + 1
+        at = end
+    projection = " ".join(pieces)
+    # The matcher is the costly part: only when markup sits between two parts of a number.
+    splits_a_number = any(
+        0 < start and end < len(text) and text[start - 1] in _NUMBER_LEFT and text[end] in _NUMBER_RIGHT
+        for start, end in markup
+    )
+    found = _merged(email_spans(projection) + (phone_spans(projection) if splits_a_number else []))
+    if not found:
+        return text
+    cuts = []
+    for p_start, p_end in found:
+        i = max(0, bisect_right(starts, p_start) - 1)
+        while i < len(pieces) and starts[i] < p_end:
+            low, high = max(p_start, starts[i]), min(p_end, starts[i] + len(pieces[i]))
+            if low < high:
+                cuts.append((origins[i] + low - starts[i], origins[i] + high - starts[i]))
+            i += 1
+    return _cut(text, _merged(cuts))
+
+
+# Links that are a phone number or an address whatever their spelling ("tel:+65%209123%204504"):
+# their target is blanked. Cloudflare's obfuscated addresses (``data-cfemail``, the
+# /cdn-cgi/l/email-protection#... links) are the address XOR-encoded in hex: blanked too.
+_CONTACT_URI = re.compile(r"(?<![\w.+-])((?:tel|mailto|sms|callto|facetime|facetime-audio):)[^\s\"'<>`]{1,2048}", re.I)
+_CONTACT_URI_QUOTED = re.compile(
+    r"""(=\s*(["'])\s*(?:tel|mailto|sms|callto|facetime|facetime-audio):)(?:(?!\2)[^<>\n]){1,2048}""", re.I
+)
+_CF_EMAIL = re.compile(r"(data-cfemail\s*=\s*[\"']?|/cdn-cgi/l/email-protection#)[0-9A-Fa-f]{2,1024}", re.I)
+
+
+def _blank_contact_links(text: str) -> str:
+    if ":" in text:
+        text = _CONTACT_URI_QUOTED.sub(r"\1", text)
+        text = _CONTACT_URI.sub(r"\1", text)
+    if "cfemail" in text or "email-protection" in text:
+        text = _CF_EMAIL.sub(r"\1", text)
     return text
+
+
+def _remove_personal(text: str) -> str:
+    """Decoded text or markup without emails and phone numbers: whole, then split by markup."""
+    text = _blank_contact_links(_join_tags_around_at(text))
+    return _remove_split_by_markup(remove_phones(remove_emails(text)))
 
 
 # --- the scrubs ----------------------------------------------------------------------------
@@ -193,9 +365,7 @@ def remove_phones(text: str) -> str:
 def scrub_markup(markup: str, *, unicode_forms: bool = True) -> str:
     """A page body (HTML, XML, JSON, JS) without email addresses or phone numbers, in any encoding
     they hide behind; the markup's structure is kept."""
-    text = decode_markup(markup, unicode_forms=unicode_forms)
-    text = _join_tags_around_at(text)
-    return remove_phones(remove_emails(text))
+    return _remove_personal(decode_markup(markup, unicode_forms=unicode_forms))
 
 
 def remove_emails_bytes(body: bytes) -> bytes:
@@ -206,7 +376,7 @@ def remove_emails_bytes(body: bytes) -> bytes:
 
 def scrub_text(text: str) -> str:
     """Text decoded, without email addresses or phone numbers, leftover whitespace tidied."""
-    text = remove_phones(remove_emails(_join_tags_around_at(decode_text(text))))
+    text = _remove_personal(decode_text(text))
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
@@ -214,8 +384,8 @@ scrub_emails = scrub_text  # the older name
 
 
 def has_personal_data(text: str) -> bool:
-    decoded = _join_tags_around_at(decode_text(text))
-    return remove_phones(remove_emails(decoded)) != decoded
+    decoded = decode_text(text)
+    return _remove_personal(decoded) != decoded
 
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]{1,15}://\S*$")
@@ -253,6 +423,9 @@ def scrub(value: Any) -> Any:
     return value
 
 
+# The hash of a binary body the HTTP cache stores without it (scrapers.cache): the page's content
+# hash when the page is served from the cache.
+BODY_SHA256_HEADER = b"X-ICP-Body-SHA256"
 # Response headers worth keeping: what Scrapy needs (type, redirects, retries) and what the
 # technology fingerprints read. Every other header is dropped; cookies keep their names only.
 KEPT_HEADERS = frozenset(
@@ -269,9 +442,12 @@ KEPT_HEADERS = frozenset(
         b"powered-by",
         b"x-shopid",
         b"set-cookie",
+        BODY_SHA256_HEADER.lower(),
     }
 )
 _URL_HEADERS = frozenset({b"location", b"content-location"})
+_BODY_SHA256_KEY = BODY_SHA256_HEADER.lower()
+_SHA256_HEX = re.compile(rb"[0-9a-f]{64}")
 _COOKIE_NAME = re.compile(rb"^\s*([^=;\s]{1,256})=")
 
 
@@ -285,7 +461,9 @@ def scrub_headers(headers: Mapping[bytes, Iterable[bytes]]) -> dict[bytes, list[
             continue
         cleaned = []
         for value in [values] if isinstance(values, bytes) else values:
-            if key == b"set-cookie":
+            if key == _BODY_SHA256_KEY:
+                value = value if _SHA256_HEX.fullmatch(value) else b""
+            elif key == b"set-cookie":
                 cookie = _COOKIE_NAME.match(value)
                 value = (
                     cookie.group(1) + b"="

@@ -20,8 +20,9 @@ recorded in ``REFUSED`` so the egress middleware can tell a policy refusal from 
 Answers are cached (``DNSCACHE_ENABLED``/``DNSCACHE_SIZE``) after filtering, so a name keeps the
 addresses it was checked with for the whole crawl.
 
-``ICP_TEST_DNS`` ({name: address or [addresses]}) answers for those names before real DNS. It is
-a test seam only, never set by the product; its answers are filtered like any other.
+``ICP_TEST_DNS`` ({name: address or [addresses]}) replaces DNS when set: names it lists get its
+answers, other names none, and no lookup leaves the machine. It is a test seam only, never set by
+the product; its answers are filtered like any other.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ class _Collector:
         self._on_done(self.addresses)
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _address(ip: str, port: int) -> IAddress:
     parsed = ipaddress.ip_address(ip)
     return (IPv6Address if parsed.version == 6 else IPv4Address)("TCP", str(parsed), port)
@@ -99,7 +108,7 @@ class EgressResolver:
     ):
         self.reactor = reactor
         self.proxies = proxies
-        self.test_dns = {name.lower().rstrip("."): v for name, v in (test_dns or {}).items()}
+        self.test_dns = None if test_dns is None else {name.lower().rstrip("."): v for name, v in test_dns.items()}
         self.cache_size = cache_size
         self._cache: OrderedDict[str, list[str]] = OrderedDict()
         self._underlying = underlying or GAIResolver(reactor, reactor.getThreadPool)
@@ -110,7 +119,7 @@ class EgressResolver:
         return cls(
             reactor,
             proxies=proxy_endpoints(settings.getdict("ICP_HOST_MAP")),
-            test_dns=settings.getdict("ICP_TEST_DNS"),
+            test_dns=settings.getdict("ICP_TEST_DNS") if settings.get("ICP_TEST_DNS") is not None else None,
             cache_size=settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0,
         )
 
@@ -164,9 +173,11 @@ class EgressResolver:
             self._cache.move_to_end(key)
             deliver(self._cache[key])
             return resolution
-        seam = self.test_dns.get(hostName.lower().rstrip("."))
-        if seam is not None:
-            ips = [seam] if isinstance(seam, str) else list(seam)
+        if self.test_dns is not None:
+            seam = self.test_dns.get(hostName.lower().rstrip("."))
+            if seam is None and _is_ip(hostName):
+                seam = hostName  # a literal (the host map's proxy) needs no lookup
+            ips = [] if seam is None else [seam] if isinstance(seam, str) else list(seam)
             filtered([_address(ip, portNumber) for ip in ips])
             return resolution
         self._underlying.resolveHostName(_Collector(filtered), hostName, portNumber, addressTypes, transportSemantics)

@@ -55,11 +55,11 @@ EXTENSIONS = {
 # Egress policy (scrapers.egress): every request's URL is checked by EgressPolicyMiddleware and
 # every address connected to by EgressResolver: only globally routable addresses, no IP literals,
 # ports ICP_ALLOWED_PORTS only; the host map's proxies are the one way to 127.0.0.1, for the hosts
-# it names. ICP_TEST_DNS ({name: address}) answers names before real DNS: a test seam only, its
-# answers are checked like any other.
+# it names. ICP_TEST_DNS ({name: address}) is a test seam only: when set (even to {}), it replaces
+# DNS, so a test crawl sends no lookup off the machine; its answers are checked like any other.
 TWISTED_DNS_RESOLVER = "scrapers.resolver.EgressResolver"
 ICP_ALLOWED_PORTS = [int(p) for p in (os.environ.get("ICP_CRAWL_ALLOWED_PORTS") or "80,443").split(",")]
-ICP_TEST_DNS = json.loads(os.environ.get("ICP_CRAWL_TEST_DNS") or "{}")
+ICP_TEST_DNS = json.loads(os.environ["ICP_CRAWL_TEST_DNS"]) if os.environ.get("ICP_CRAWL_TEST_DNS") else None
 
 # Time budgets: a site's requests stop being scheduled after ICP_SITE_BUDGET_S seconds (counted in
 # its outcome); scrapers.runner ends the whole crawl's process group after ICP_CRAWL_BUDGET_S.

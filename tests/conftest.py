@@ -19,6 +19,12 @@ from icp_assets.platform.embedded import embedded_server_running, start_embedded
 from icp_assets.platform.paths import icp_home
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests crawl only local fixture sites: the crawler's DNS test seam replaces DNS (names it does
+    not list resolve to nothing), so no lookup ever leaves the machine, whatever a test crawls."""
+    os.environ.setdefault("ICP_CRAWL_TEST_DNS", "{}")
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """A URL to the test server's maintenance database.

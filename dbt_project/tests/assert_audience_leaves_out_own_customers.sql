@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "icp_audience"}}}) }}
 -- A lookalike audience never samples the tenant's own customers or churned accounts.
 select a.tenant_id, a.suggestion_id, s.seed_name, s.uen
 from {{ ref('icp_audience') }} as a

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "icp_suggestions"}}}) }}
 -- Every customer a card names holds every attribute of its cluster (observed evidence), and the
 -- card's lift is its cluster's: P(cluster) / product of P(attribute) over the tenant's best
 -- customers, recounted from int_seed_attributes.

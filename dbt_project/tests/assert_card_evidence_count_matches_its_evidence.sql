@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "icp_suggestions"}}}) }}
 -- A card's evidence_count is the number of evidence rows behind what it shows, counted from the
 -- seed attributes of its customers: their SSIC subclasses, and the integrations, size band and
 -- observed buyer titles on the card (a title counts when at least half of them hold it: declared

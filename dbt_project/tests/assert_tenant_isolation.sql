@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "icp_patterns"}}}) }}
 -- Every pattern row of a tenant is backed by that tenant's own current seeds.
 select p.tenant_id, p.namespace, p.attribute_key
 from {{ ref('icp_patterns') }} as p

@@ -64,32 +64,31 @@ def dbt_build_args(tenant_id: str | None) -> list[str]:
     return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"tenant_id": tenant_id})]
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=TENANT_SELECTION,
-    exclude=REGISTRY_SELECTION,
-    partitions_def=tenant_partitions,
-    dagster_dbt_translator=translator,
-    name="dbt_tenant_models",
-    pool=DBT_POOL,
-)
-def dbt_tenant_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, postgres: PostgresResource):
-    export_connection_env(postgres.url())
-    yield from dbt.cli(dbt_build_args(context.partition_key), context=context).stream()
+def build_dbt_assets(name: str, select: str, exclude: str | None = None, partitions_def=None) -> dg.AssetsDefinition:
+    """The dbt models of one selection as assets; a partitioned selection builds one tenant per run."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        select=select,
+        exclude=exclude,
+        partitions_def=partitions_def,
+        dagster_dbt_translator=translator,
+        name=name,
+        pool=DBT_POOL,
+    )
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, postgres: PostgresResource):
+        export_connection_env(postgres.url())
+        tenant_id = context.partition_key if context.has_partition_key else None
+        yield from dbt.cli(dbt_build_args(tenant_id), context=context).stream()
+
+    return _models
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=REGISTRY_SELECTION,
-    dagster_dbt_translator=translator,
-    name="dbt_registry_models",
-    pool=DBT_POOL,
+dbt_tenant_models = build_dbt_assets(
+    "dbt_tenant_models", TENANT_SELECTION, exclude=REGISTRY_SELECTION, partitions_def=tenant_partitions
 )
-def dbt_registry_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, postgres: PostgresResource):
-    export_connection_env(postgres.url())
-    yield from dbt.cli(dbt_build_args(None), context=context).stream()
+dbt_registry_models = build_dbt_assets("dbt_registry_models", REGISTRY_SELECTION)
 
 
 defs = dg.Definitions(assets=[dbt_tenant_models, dbt_registry_models])

@@ -124,7 +124,8 @@ def crawl_evidence(
     context: dg.AssetExecutionContext, postgres: PostgresResource, crawler: CrawlerResource
 ) -> dg.MaterializeResult:
     """Evidence crawled from the vendor's and the seeds' websites (Scrapy, in its own process);
-    a re-run replaces the tenant's crawl evidence instead of adding to it."""
+    a site crawled successfully replaces the tenant's evidence of it, a site that fails keeps its
+    last good evidence, marked stale, until it is older than ICP_EVIDENCE_MAX_AGE days."""
     tenant_id = context.partition_key
     with postgres.connection() as conn:
         response_id = intake_of_run(context, conn)
@@ -135,7 +136,7 @@ def crawl_evidence(
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         result = crawler.crawl(targets, Path(tmp) / "crawl.jsonl")
     with postgres.connection() as conn:
-        counts = crawl.record_crawl(conn, tenant_id, result)
+        counts = crawl.record_crawl(conn, tenant_id, result, crawler.evidence_max_age_days)
     return dg.MaterializeResult(
         metadata={
             "sites": counts.sites,
@@ -147,6 +148,9 @@ def crawl_evidence(
             "refused_by_policy_sites": dg.MetadataValue.json(counts.refused_sites),
             "refused_by_policy_requests": counts.refused_requests,
             "crawl_over_budget": counts.over_budget,
+            "stale_sites": dg.MetadataValue.json(counts.stale_sites),
+            "evidence_kept_from_earlier_crawls": counts.evidence_kept,
+            "evidence_expired": counts.evidence_expired,
             "evidence_per_site": dg.MetadataValue.md(counts.evidence_table()),
         }
     )
@@ -158,13 +162,16 @@ def crawl_evidence(
 def llm_evidence(
     context: dg.AssetExecutionContext, postgres: PostgresResource, llm_client: LlmResource
 ) -> dg.MaterializeResult:
-    """Industries, buyer titles and integrations an LLM reads from each company's crawled text (cached)."""
+    """Industries, buyer titles and integrations an LLM reads from each company's crawled text (cached);
+    a failed call or answer leaves that company with its last good answer and the run goes on."""
     tenant_id = context.partition_key
     with postgres.connection() as conn:
         if not llm_client.enabled():
             removed = llm.clear_tenant_evidence(conn, tenant_id)
             return dg.MaterializeResult(metadata={"enabled": False, "reason": "no OPENAI_API_KEY", "removed": removed})
-        counts = llm.extract_tenant_evidence(conn, tenant_id, llm_client.complete, llm_client.model)
+        counts = llm.extract_tenant_evidence(
+            conn, tenant_id, llm_client.complete, llm_client.model, llm_client.evidence_max_age_days
+        )
     return dg.MaterializeResult(
         metadata={
             "enabled": True,
@@ -175,6 +182,10 @@ def llm_evidence(
             "invalid_answers": counts.invalid_answers,
             "evidence_rows": counts.evidence_rows,
             "tokens_saved_by_cache": counts.tokens_saved,
+            "failures": dg.MetadataValue.json(counts.failures),
+            "failed_companies": sum(counts.failures.values()),
+            "stale_companies": counts.stale_companies,
+            "evidence_expired": counts.evidence_expired,
         }
     )
 

@@ -40,6 +40,7 @@ MAX_ADVANCED_LIST = 30  # items of one list answer
 MAX_ADVANCED_CHARS = 64 * 1024  # all advanced answers together, as JSON
 MAX_ADVANCED_NUMBER = 1e12  # magnitude of a numeric advanced answer
 MAX_SUBMITTED_BY = 200
+MIN_BEST_COMPANIES = 5  # distinct best customers (same website domain or name: one company)
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -55,7 +56,9 @@ class IntakeError(ValueError):
 
 
 def _check_website(value: str) -> str:
-    crawlable_website(value)  # a public host name, no IP address in any notation, port 80/443 only
+    from scrapers import settings as crawl_settings  # the ports the crawler is configured to use
+
+    crawlable_website(value, crawl_settings.ICP_ALLOWED_PORTS)  # a public host name, no IP address in any notation
     return value
 
 
@@ -187,7 +190,10 @@ def parse_intake(raw: str | bytes) -> Intake:
 
     Before Pydantic sees it the document is checked for its size (MAX_INTAKE_BYTES), its nesting
     (MAX_DEPTH), NaN/Infinity and over-long numbers, NUL characters and unpaired surrogates
-    (which PostgreSQL cannot store): bad input is an IntakeError, never another exception."""
+    (which PostgreSQL cannot store) and control characters (terminal escapes, forged log lines):
+    bad input is an IntakeError, never another exception. After it, the best customers must name
+    at least MIN_BEST_COMPANIES distinct companies (the submission rule; ``Intake`` alone accepts
+    fewer, for refined intakes built in code)."""
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
     if size > MAX_INTAKE_BYTES:
         raise IntakeError([f"(document): larger than {MAX_INTAKE_BYTES} bytes (256 KiB)"])
@@ -210,9 +216,18 @@ def parse_intake(raw: str | bytes) -> Intake:
     if problems:
         raise IntakeError(problems)
     try:
-        return Intake.model_validate(data)
+        intake = Intake.model_validate(data)
     except ValidationError as err:
         raise IntakeError([_describe(e) for e in err.errors()]) from err
+    companies = sum(1 for seed in seeds_of(intake) if seed.kind == "best")
+    if companies < MIN_BEST_COMPANIES:
+        raise IntakeError(
+            [
+                f"best_customers: {companies} distinct {'company' if companies == 1 else 'companies'}, at least"
+                f" {MIN_BEST_COMPANIES} (a company listed again under the same website domain or name counts once)"
+            ]
+        )
+    return intake
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -251,7 +266,8 @@ class _Refused:
 
 def _scan(data: Any) -> list[str]:
     """Problems Pydantic would not see: nesting deeper than MAX_DEPTH, refused numbers, NUL
-    characters and unpaired surrogates, in strings and in object keys, each named by its field path."""
+    characters, unpaired surrogates and control characters, in strings and in object keys, each
+    named by its field path."""
     problems: list[str] = []
     stack: list[tuple[tuple, Any]] = [((), data)]
     while stack:
@@ -260,7 +276,7 @@ def _scan(data: Any) -> list[str]:
         if isinstance(value, _Refused):
             problems.append(f"{where}: {value.why}")
         elif isinstance(value, str):
-            problem = _text_problem(value)
+            problem = _text_problem(value, free_text=_is_free_text(path))
             if problem:
                 problems.append(f"{where}: {problem}")
         elif isinstance(value, dict | list) and len(path) >= MAX_DEPTH:
@@ -282,13 +298,31 @@ def _field_path(path: tuple) -> str:
     return ".".join(parts) or "(document)"
 
 
-def _text_problem(text: str) -> str | None:
+# C0 controls, DEL and C1 controls (ESC and CSI start terminal escape sequences), NUL apart.
+_CONTROL = re.compile(r"[\x01-\x1f\x7f-\x9f]")
+_FREE_TEXT_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and line breaks allowed
+_TRIMMED = " \t\n\r"  # what is stripped around a short value anyway
+
+
+def _is_free_text(path: tuple) -> bool:
+    """A multi-line text field: a lost customer's reason or an advanced answer given as text."""
+    return (len(path) == 3 and path[0] == "lost_or_churned" and path[2] == "reason") or (
+        len(path) == 3 and path[0] == "advanced"
+    )
+
+
+def _text_problem(text: str, *, free_text: bool = False, trimmed: bool = True) -> str | None:
+    """Why ``text`` cannot be stored or shown as it is: NUL, an unpaired surrogate, or a control
+    character (tabs and line breaks are fine in free text, and around a value that is ``trimmed``)."""
     if "\x00" in text:
         return "contains a NUL character (\\u0000)"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "contains an unpaired surrogate (a broken \\uD800-\\uDFFF escape)"
+    control = (_FREE_TEXT_CONTROL if free_text else _CONTROL).search(text.strip(_TRIMMED) if trimmed else text)
+    if control:
+        return f"contains a control character (U+{ord(control.group()):04X})"
     return None
 
 
@@ -319,7 +353,7 @@ def submit_intake(conn: psycopg.Connection, tenant_id: str, intake: Intake, subm
     """Write the response and its seeds in one transaction; returns the response id."""
     check_tenant_id(tenant_id)
     if submitted_by is not None:
-        problem = _text_problem(submitted_by) or (
+        problem = _text_problem(submitted_by, trimmed=False) or (
             f"{len(submitted_by)} characters, at most {MAX_SUBMITTED_BY}"
             if len(submitted_by) > MAX_SUBMITTED_BY
             else None

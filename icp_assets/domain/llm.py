@@ -6,6 +6,13 @@ already scrubbed of personal data) and answers in JSON. Every answer is validate
 Its labels then go through the crawl's personal-data scrub (scrapers.pii: email addresses, phone
 numbers; buyer titles end at the role, without a person's name) before anything is cached or
 stored; a label the scrub empties is dropped and counted.
+
+Faults stay with the company they hit: a call that fails for good (HTTP 500, 429 after the
+client's retries, a timeout, a connection error) or an answer that is not JSON or breaks the
+schema leaves that company with its last good answer (or only its deterministic crawl and registry
+evidence when it never had one), caches nothing, and is counted by kind; the stage goes on. Each
+company's outcome is kept in icp.llm_outcomes (last success, stale, the latest failure). After
+MAX_CONSECUTIVE_CALL_FAILURES failed calls in a row the model is not asked again in this run.
 """
 
 from __future__ import annotations
@@ -13,14 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from icp_assets.domain.crawl import DEFAULT_EVIDENCE_MAX_AGE_DAYS
 from icp_assets.domain.intake import current_response_id
 from scrapers.extractors.titles import end_at_role
 from scrapers.pii import scrub_text
@@ -30,6 +39,7 @@ log = logging.getLogger(__name__)
 PROMPT_VERSION = "company-profile-v1"
 MAX_INPUT_CHARS = 8000
 LLM_CONFIDENCE = 0.6
+MAX_CONSECUTIVE_CALL_FAILURES = 3  # then the remaining companies are not asked ("not_asked")
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
 
@@ -63,15 +73,39 @@ class Completion:
 Complete = Callable[[str, str], Completion]
 
 
+class LlmCallError(RuntimeError):
+    """A model call that failed for good (after the client's own retries); ``kind`` names the
+    fault for the stage's metadata: http_500, http_429, timeout, connection_error, ..."""
+
+    def __init__(self, kind: str, message: str = "") -> None:
+        super().__init__(f"{kind}: {message}" if message else kind)
+        self.kind = kind
+
+
+def failure_kind(err: Exception) -> str:
+    """The name a failed call is counted under."""
+    if isinstance(err, LlmCallError):
+        return err.kind
+    if isinstance(err, TimeoutError):
+        return "timeout"
+    if isinstance(err, ConnectionError):
+        return "connection_error"
+    status = getattr(err, "status_code", None)
+    return f"http_{status}" if isinstance(status, int) else "error"
+
+
 @dataclass(frozen=True)
 class LlmCounts:
     companies: int
     calls: int
     cache_hits: int
-    invalid_answers: int
-    evidence_rows: int
+    invalid_answers: int  # answers that were not JSON or broke the schema
+    evidence_rows: int  # rows stored by this run (fresh or cached answers)
     tokens_saved: int
     labels_dropped: int = 0  # labels with nothing left after the personal-data scrub
+    failures: dict[str, int] = field(default_factory=dict)  # failed companies by kind, e.g. {"http_500": 1}
+    stale_companies: int = 0  # failed companies keeping the rows of an earlier answer
+    evidence_expired: int = 0  # kept rows older than the maximum evidence age, deleted
 
 
 def scrub_profile(profile: CompanyProfile) -> tuple[CompanyProfile, int]:
@@ -147,10 +181,20 @@ def _cached_profile(conn: psycopg.Connection, key: str) -> tuple[CompanyProfile,
     return (CompanyProfile.model_validate(row[0]), row[1]) if row else None
 
 
-def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: Complete, model: str) -> LlmCounts:
-    """Ask the model about each crawled company (or reuse its cached answer); replace the tenant's LLM evidence."""
+def extract_tenant_evidence(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    complete: Complete,
+    model: str,
+    max_age_days: int = DEFAULT_EVIDENCE_MAX_AGE_DAYS,
+) -> LlmCounts:
+    """Ask the model about each crawled company (or reuse its cached answer) and replace the
+    tenant's LLM evidence of every company answered; a company whose call or answer failed keeps
+    its earlier rows, marked stale in icp.llm_outcomes. Rows past ``max_age_days`` are deleted."""
     texts = company_texts(conn, tenant_id)
     calls = hits = invalid = saved = dropped = 0
+    failed: dict[int, str] = {}  # company -> failure kind
+    in_a_row = 0
     evidence: list[tuple[int, str, dict]] = []
     for company_id, text in texts.items():
         key = cache_key(model, text)
@@ -159,15 +203,24 @@ def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: 
             profile, tokens = cached
             hits += 1
             saved += tokens
+            profile, gone = scrub_profile(profile)  # an answer cached before the scrub is scrubbed on its way out
+            dropped += gone
         else:
-            calls += 1
-            completion = complete(SYSTEM_PROMPT, text)
-            try:
-                profile = CompanyProfile.model_validate(json.loads(completion.text))
-            except (json.JSONDecodeError, ValidationError) as err:
-                invalid += 1
-                log.warning("tenant=%s stage=llm_evidence company=%s invalid answer: %s", tenant_id, company_id, err)
+            if in_a_row >= MAX_CONSECUTIVE_CALL_FAILURES:
+                failed[company_id] = "not_asked"
                 continue
+            calls += 1
+            answer = _ask(complete, text, tenant_id, company_id)
+            if isinstance(answer, str):
+                failed[company_id] = answer
+                if answer in ("invalid_json", "schema_error"):
+                    invalid += 1
+                    in_a_row = 0  # the model answers; only this answer was bad
+                else:
+                    in_a_row += 1
+                continue
+            in_a_row = 0
+            completion, profile = answer
             profile, gone = scrub_profile(profile)  # only the scrubbed answer is cached
             dropped += gone
             with conn.transaction():
@@ -183,25 +236,89 @@ def extract_tenant_evidence(conn: psycopg.Connection, tenant_id: str, complete: 
                         completion.completion_tokens,
                     ),
                 )
-        if cached:  # an answer cached before the scrub is scrubbed on its way out
-            profile, gone = scrub_profile(profile)
-            dropped += gone
         evidence += [(company_id, signal, value) for signal, value in profile_evidence(profile)]
+    answered = sorted(set(texts) - set(failed))
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("delete from icp.icp_evidence where tenant_id = %s and source = 'llm'", (tenant_id,))
+        cur.execute(
+            "delete from icp.icp_evidence where tenant_id = %s and source = 'llm' and not (company_id = any(%s))",
+            (tenant_id, sorted(failed)),
+        )
         cur.executemany(
             "insert into icp.icp_evidence (tenant_id, company_id, signal_key, value, source, confidence)"
             " values (%s, %s, %s, %s, 'llm', %s)",
             [(tenant_id, company_id, signal, Jsonb(value), LLM_CONFIDENCE) for company_id, signal, value in evidence],
         )
-    counts = LlmCounts(len(texts), calls, hits, invalid, len(evidence), saved, dropped)
+        expired = cur.execute(
+            "delete from icp.icp_evidence where tenant_id = %s and source = 'llm'"
+            " and observed_at < now() - make_interval(days => %s)",
+            (tenant_id, max_age_days),
+        ).rowcount
+        stale = _record_outcomes(cur, tenant_id, sorted(texts), answered, failed)
+    counts = LlmCounts(
+        len(texts), calls, hits, invalid, len(evidence), saved, dropped, dict(Counter(failed.values())), stale, expired
+    )
     log.info("tenant=%s stage=llm_evidence %s", tenant_id, counts)
     return counts
+
+
+def _ask(complete: Complete, text: str, tenant_id: str, company_id: int) -> tuple[Completion, CompanyProfile] | str:
+    """The model's valid answer about one company, or the kind of fault that kept it from one."""
+    try:
+        completion = complete(SYSTEM_PROMPT, text)
+    except Exception as err:  # one company's fault never fails the stage
+        kind = failure_kind(err)
+        log.warning("tenant=%s stage=llm_evidence company=%s call failed (%s): %s", tenant_id, company_id, kind, err)
+        return kind
+    try:
+        raw = json.loads(completion.text)
+    except (json.JSONDecodeError, TypeError) as err:
+        log.warning("tenant=%s stage=llm_evidence company=%s answer is not JSON: %s", tenant_id, company_id, err)
+        return "invalid_json"
+    try:
+        return completion, CompanyProfile.model_validate(raw)
+    except ValidationError as err:
+        log.warning("tenant=%s stage=llm_evidence company=%s answer breaks the schema: %s", tenant_id, company_id, err)
+        return "schema_error"
+
+
+def _record_outcomes(
+    cur: psycopg.Cursor, tenant_id: str, companies: list[int], answered: list[int], failed: dict[int, str]
+) -> int:
+    """icp.llm_outcomes for this run; returns how many failed companies keep an earlier answer."""
+    cur.execute(
+        "delete from icp.llm_outcomes where tenant_id = %s and not (company_id = any(%s))", (tenant_id, companies)
+    )
+    cur.executemany(
+        "insert into icp.llm_outcomes as o (tenant_id, company_id, last_success_at, stale, failure)"
+        " values (%s, %s, now(), false, null) on conflict (tenant_id, company_id) do update set"
+        " attempted_at = now(), last_success_at = now(), stale = false, failure = null",
+        [(tenant_id, company_id) for company_id in answered],
+    )
+    cur.executemany(
+        "insert into icp.llm_outcomes as o (tenant_id, company_id, failure) values (%s, %s, %s)"
+        " on conflict (tenant_id, company_id) do update set attempted_at = now(), failure = excluded.failure",
+        [(tenant_id, company_id, kind) for company_id, kind in failed.items()],
+    )
+    # Stale: a failed company still holding rows of an earlier answer (rows stored before
+    # outcomes were kept date the answer; rows past the maximum age are gone, so not stale).
+    cur.execute(
+        "update icp.llm_outcomes o set stale = kept.since is not null,"
+        " last_success_at = coalesce(o.last_success_at, kept.since)"
+        " from (select c.company_id, (select min(e.observed_at) from icp.icp_evidence e"
+        "   where e.tenant_id = %(t)s and e.company_id = c.company_id and e.source = 'llm') as since"
+        "   from unnest(%(failed)s::bigint[]) as c (company_id)) as kept"
+        " where o.tenant_id = %(t)s and o.company_id = kept.company_id",
+        {"t": tenant_id, "failed": sorted(failed)},
+    )
+    return cur.execute("select count(*) from icp.llm_outcomes where tenant_id = %s and stale", (tenant_id,)).fetchone()[
+        0
+    ]
 
 
 def clear_tenant_evidence(conn: psycopg.Connection, tenant_id: str) -> int:
     """With the LLM off, the tenant's evidence holds no LLM rows from an earlier configuration."""
     with conn.transaction():
+        conn.execute("delete from icp.llm_outcomes where tenant_id = %s", (tenant_id,))
         return conn.execute(
             "delete from icp.icp_evidence where tenant_id = %s and source = 'llm'", (tenant_id,)
         ).rowcount

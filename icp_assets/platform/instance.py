@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import psycopg
 from dagster import DagsterInstance
 
 from icp_assets.platform.database import (
@@ -51,6 +52,8 @@ def prepare_environment() -> str:
     url = product_database_url()
     migrate(url)
     ensure_database(dagster_database_url(url))
+    with psycopg.connect(url, autocommit=True) as conn:  # the Dagster database may be new: close it to analysts
+        conn.execute("select icp.harden_product_databases()")
     export_connection_env(url)
     os.environ["ICP_DATABASE_URL"] = url
     home = dagster_home()

@@ -1,7 +1,9 @@
 """``buyer_title``: job titles, from careers listings and "talk to our Head of Operations"
 anywhere; the people a vendor sells to are the roles its customers hire and name. A title ends at
-its role and never carries a person's name ("Head of Sales Jane Tan", "Jane Tan, Head of Sales"
--> "Head of Sales"); the name is cut out of the snippet too."""
+its role and never carries a person's name ("Head of Sales Jane Tan", "Jane Tan, Head of Sales",
+"Head of Sales (Jane Tan)" -> "Head of Sales"). A title's snippet is the title itself, never the
+page text around it, where names sit in forms no rule foresees; the names found next to titles are
+also cut out of the page's other snippets (``people_named``)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from scrapers.extractors.common import (
     content_blocks,
     detail_heading,
     evidence,
-    snippet,
-    snippet_for,
     visible_text,
 )
 from scrapers.extractors.pages import classify_page
@@ -144,6 +144,9 @@ _FIELD_WORDS = {
     "performance", "ux", "ui", "b2b", "sap", "ecosystem", "solutions", "architecture", "machine",
     "ai", "import", "export", "shipping", "freight", "marine",
 }  # fmt: skip
+# Roles that go on with their field without an "of": "VP Sales" (and "VP Sales Tan Wei Ming" ends
+# at "Sales").
+_PREFIX_ROLES = {"vp", "svp", "evp", "avp"}
 # Given names and surnames common in Singapore: a title never carries one (the word ends it).
 _PERSON_NAMES = {
     "jane", "john", "david", "michael", "daniel", "james", "kenneth", "kevin", "jason", "ryan", "mark",
@@ -161,6 +164,14 @@ _CAPITALISED = re.compile(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*\.?")
 _TALK_TO_OUR = re.compile(
     r"\b(?i:talk|speak|chat|reach out|write|report(?:ing)?)\s+(?:to|with)\s+(?:our|the)\s+"
     r"((?:(?:[A-Z][\w&'.-]*|of|and|&)\s?){1,6})"
+)
+
+
+# "Talk to our Head of Procurement, Siti Nurhaliza binte Ahmad, about ...": the name set off by
+# commas right after a title, for the page's other snippets (the title's own snippet is the title).
+_APPOSITIVE_NAME = re.compile(
+    r"\s*,\s*((?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*\.?|bin|binte|binti|a/l|a/p|s/o|d/o|van|de|da|von)"
+    r"(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*\.?|bin|binte|binti|a/l|a/p|s/o|d/o|van|de|da|von)){0,5})\s*[,;.)]"
 )
 
 
@@ -215,7 +226,11 @@ def _end_at_role(head: str) -> tuple[str | None, str]:
     while lead < len(tokens) - 1 and keys[lead] in _PERSON_NAMES and _CAPITALISED.fullmatch(tokens[lead]):
         lead += 1  # "Jane Tan Head of Sales"
     end = len(tokens)
-    if lead < len(tokens) and keys[lead] in _ROLE_WORDS and "of" in keys[lead:]:
+    if lead < len(tokens) - 1 and keys[lead] in _PREFIX_ROLES and keys[lead + 1] in _FIELD_WORDS:
+        end = lead + 1  # "VP Sales Tan Wei Ming": the role, its field words, then a name
+        while end < len(tokens) and keys[end] not in _PERSON_NAMES and keys[end] in _FIELD_WORDS | _SMALL_WORDS:
+            end += 1
+    elif lead < len(tokens) and keys[lead] in _ROLE_WORDS and "of" in keys[lead:]:
         start = keys.index("of", lead) + 1
         end = start + 1 if start < len(tokens) and keys[start] not in _PERSON_NAMES else start
         while end < len(tokens) and keys[end] not in _PERSON_NAMES and (keys[end] in _FIELD_WORDS | _SMALL_WORDS):
@@ -234,23 +249,67 @@ def _end_at_role(head: str) -> tuple[str | None, str]:
     words = [w.lower() for w in words]
     if not 0 < len(words) <= 7 or set(words) & _NOT_A_TITLE:
         return None, ""
-    if words[-1] in _ROLE_WORDS or (words[0] in _ROLE_WORDS and "of" in words):
+    if (
+        words[-1] in _ROLE_WORDS
+        or (words[0] in _ROLE_WORDS and "of" in words)
+        or (words[0] in _PREFIX_ROLES and len(words) > 1 and set(words[1:]) <= _FIELD_WORDS | _SMALL_WORDS)
+    ):
         return title, person
     return None, ""
+
+
+# Where a listing line's title ends: " - ", " | ", "(", ", ", " / " ("Head of Procurement (Jane
+# Tan)", "Finance Manager / Mary Lim", "Head of Sales | jane").
+_PARTS = re.compile(r"\s+[-–|•·/]\s+|\s*[(|]\s*|,\s")
+_PARTS_NO_SLASH = re.compile(r"\s+[-–|•·]\s+|\s*[(|]\s*|,\s")
+_SLASH = re.compile(r"\s/\s")
+_END_OF_TITLE = re.compile(r"\s*[(/|,]")
 
 
 def _title_and_person(candidate: str) -> tuple[str | None, str]:
     """The job title inside a listing line ("Finance Mgr - Singapore (Full-time)"), if any, and the
     name of a person the line gives with it ("Jane Tan, Head of Sales"), which the title never
     carries."""
-    parts = [p.strip(" .:") for p in re.split(r"\s+[-–|•·]\s+|\s*\(|,\s", candidate)]
+    parts = [p.strip(" .:()") for p in _PARTS.split(candidate)]
     title, person = _end_at_role(parts[0])
+    if title is None and len(parts) > 1 and _SLASH.search(candidate):  # "Sales / Marketing Manager"
+        parts = [p.strip(" .:()") for p in _PARTS_NO_SLASH.split(candidate)]
+        title, person = _end_at_role(parts[0])
     if title is None and len(parts) > 1 and _is_person(parts[0]):  # "Jane Tan, Head of Sales"
         title, _ = _end_at_role(parts[1])
         person = parts[0] if title else ""
     elif title and len(parts) > 1 and _is_person(parts[1]):  # "Operations Manager, Wei Ming Lim"
         person = " ".join(p for p in (person, parts[1]) if p)
+    elif title and len(parts) > 1 and _set_off(candidate) and _loosely_a_name(parts[1]):  # "Sales Director | rachel"
+        person = " ".join(p for p in (person, parts[1]) if p)
     return title, person
+
+
+_LISTING_WORDS = {
+    "full-time", "part-time", "full", "part", "time", "contract", "permanent", "temporary", "remote", "hybrid",
+    "onsite", "on-site", "internship", "freelance", "new", "urgent", "hiring", "closed", "filled", "malaysia",
+    "indonesia", "vietnam", "thailand", "philippines", "hong", "kong", "china", "india", "australia", "based",
+    "office", "hq", "month", "months", "year", "years", "junior", "senior", "entry", "level", "mid",
+}  # fmt: skip
+_NAME_WORD = re.compile(r"[A-Za-z][a-z'’.-]*")
+
+
+def _set_off(candidate: str) -> bool:
+    """Does the line's title end at "(", "/" or "|" (where what follows is often a person's name)?"""
+    cut = _PARTS.search(candidate)
+    return bool(cut) and cut.group().strip() in ("(", "/", "|")
+
+
+def _loosely_a_name(phrase: str) -> bool:
+    """Words set off after a title ("| rachel wee", "(Mary)"): a name unless one of them is a word
+    of titles or of job listings ("(Full-time)", "/ Remote", "| Singapore")."""
+    tokens = phrase.split()
+    words = {_key(t) for t in tokens}
+    return (
+        0 < len(tokens) <= 4
+        and all(_NAME_WORD.fullmatch(t) for t in tokens)
+        and not words & (_ROLE_WORDS | _FIELD_WORDS | _ACRONYMS | _NOT_A_TITLE | _SMALL_WORDS | _LISTING_WORDS)
+    )
 
 
 def _as_title(candidate: str) -> str | None:
@@ -260,7 +319,15 @@ def _as_title(candidate: str) -> str | None:
 
 def end_at_role(label: str) -> str:
     """A title someone else wrote (an LLM's answer) without the person's name it may carry:
-    "Head of Sales Jane Tan" -> "Head of Sales"; anything else comes back as it is."""
+    "Head of Sales Jane Tan", "Head of Sales (Jane Tan)", "Head of Sales / Jane Tan", "Head of
+    Sales | jane", "Head of Sales, Jane Tan" -> "Head of Sales", "VP Sales Tan Wei Ming" -> "VP
+    Sales". What follows a title at "(", "/", "|" or "," goes whoever it names; a label that is
+    not a title before one of them comes back as it is ("Sales/Marketing Manager")."""
+    cut = _END_OF_TITLE.search(label)
+    if cut:
+        head, _ = _end_at_role(label[: cut.start()].strip(" .:-"))
+        if head:
+            return head
     title, person = _title_and_person(label)
     return title if title and person else label
 
@@ -300,19 +367,18 @@ def _titles_and_people(url: str, html: str, page_type: str | None) -> tuple[list
         title, person = _title_and_person(detail)
         if title:
             persons.append(person)
-            found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, snippet_for(text, detail)))
+            found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, title))
     elif page_type == "careers":
         for block in content_blocks(html, ("h2", "h3", "h4", "li", "dt", "td")):
             title, person = _title_and_person(block)
             if title:
                 persons.append(person)
-                found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, snippet_for(text, block)))
+                found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.8, title))
     for match in _TALK_TO_OUR.finditer(text):
         title, person = _title_and_person(match.group(1))
         if title:
             persons.append(person)
-            found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.5, snippet(text, *match.span())))
-    if any(persons):
-        for record in found:
-            record["snippet"] = _without(record["snippet"], persons)
+            found.append(evidence("buyer_title", {"label": title}, url, page_type, 0.5, title))
+            named = _APPOSITIVE_NAME.match(text, match.end(1), match.end(1) + 80)
+            persons.append(named.group(1) if named and _looks_like_a_name(named.group(1).split()[:1]) else "")
     return found, persons

@@ -42,6 +42,7 @@ from scrapers.extractors import EXTRACTORS, classify_page
 from scrapers.extractors.titles import people_named, without_people
 from scrapers.hosts import normalise_host
 from scrapers.items import EvidenceItem, OutcomeItem, PageItem
+from scrapers.pii import BODY_SHA256_HEADER
 
 # Higher priority is fetched earlier, so the most telling pages make it under the page cap.
 PAGE_TYPE_PRIORITY = {
@@ -260,7 +261,7 @@ class SitesSpider(scrapy.Spider):
             page_type=page_type,
             http_status=response.status,
             title=title or None,
-            content_hash=hashlib.sha256(response.body).hexdigest(),
+            content_hash=self.content_hash(response),
         )
         if not is_html:
             site.issues["non_html"] += 1
@@ -275,6 +276,13 @@ class SitesSpider(scrapy.Spider):
                 evidence["snippet"] = without_people(evidence["snippet"], people)
                 yield EvidenceItem(company_key=site.company_key, **evidence)
         yield from self.follow_links(site, response)
+
+    @staticmethod
+    def content_hash(response: Response) -> str:
+        """SHA-256 of the body; for a binary body served from the HTTP cache, which keeps only its
+        hash (scrapers.cache), that hash."""
+        cached = response.headers.get(BODY_SHA256_HEADER) if "cached" in response.flags else None
+        return cached.decode("ascii") if cached else hashlib.sha256(response.body).hexdigest()
 
     def follow_links(self, site: SiteCrawl, response: TextResponse) -> Iterator[scrapy.Request]:
         """Same-host links to useful page types, best types first, within the page cap."""

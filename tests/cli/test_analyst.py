@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import errors
+from psycopg import errors, sql
 
 from icp_assets.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from icp_assets.platform.analysts import analyst_url, revoke_analyst
-from icp_assets.platform.database import database_name
+from icp_assets.platform.database import database_name, drop_database, with_database
 
 TENANTS = ("acme", "globex")
 
@@ -32,7 +34,7 @@ def url(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def _leftover_roles(url: str) -> None:
     """Roles are cluster-wide and outlive the test database: drop what a failed test left."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         for (role,) in conn.execute("select role_name from icp.analyst_logins").fetchall():
             revoke_analyst(conn, role)
 
@@ -45,7 +47,7 @@ def test_add_prints_only_a_working_url(url: str, capsys: pytest.CaptureFixture[s
         login = lines[0]
         assert database_name(login) == database_name(url)
         role = login.split("://", 1)[1].split(":", 1)[0]
-        assert role.startswith("analyst_acme_")
+        assert re.fullmatch(r"analyst_[0-9a-f]{16}", role)  # the default name tells no tenant
         with psycopg.connect(login) as conn:
             assert conn.execute("select current_user").fetchone()[0] == role
             assert conn.execute("select tenant_id from icp.icp_intake_responses").fetchall() == [("acme",)]
@@ -138,3 +140,115 @@ def test_analyst_url_keeps_the_server_and_encodes_the_password() -> None:
     assert socket == "postgresql://analyst_a:p%40ss%2Fw%3Ard@/icp?host=/tmp/pg dir"
     tcp = analyst_url("postgresql://owner:secret@db.example:6543/icp?sslmode=require", "analyst_a", "pw")
     assert tcp == "postgresql://analyst_a:pw@db.example:6543/icp?sslmode=require"
+
+
+# --- nothing a login makes outlives its session or its revocation -----------------------------------
+
+
+def _role_of(login: str) -> str:
+    return login.split("://", 1)[1].split(":", 1)[0]
+
+
+def _add(tenant: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["analyst", "add", "--tenant", tenant]) == EXIT_OK
+    return capsys.readouterr().out.strip()
+
+
+def test_a_login_can_create_nothing_that_outlives_its_session(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        login = _add("acme", capsys)
+        with psycopg.connect(login, autocommit=True) as conn:
+            for statement in (
+                "create temporary table scratch (x int)",
+                "select lo_from_bytea(0, 'x')",
+                "select lo_creat(-1)",
+                "select lo_create(0)",
+                "select lo_import('/etc/hostname')",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    conn.execute(statement)
+            shown = dict(
+                conn.execute(
+                    "select name, setting from pg_settings where name in ('statement_timeout', 'temp_file_limit')"
+                ).fetchall()
+            )
+            assert shown["statement_timeout"] == "60000"
+            assert int(shown["temp_file_limit"]) > 0  # a superuser pipeline can set it
+        with psycopg.connect(url) as conn:
+            limit = conn.execute("select rolconnlimit from pg_roles where rolname = %s", (_role_of(login),)).fetchone()
+            assert limit == (5,)
+            conn.execute("create temporary table pipeline_scratch (x int)")  # dbt's incremental models need it
+    finally:
+        _leftover_roles(url)
+
+
+def test_revoke_ends_the_logins_open_sessions(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        login = _add("acme", capsys)
+        session = psycopg.connect(login, autocommit=True)
+        assert session.execute("select count(*) from icp.icp_intake_responses").fetchone() == (1,)
+        assert main(["analyst", "revoke", _role_of(login)]) == EXIT_OK
+        with pytest.raises(psycopg.OperationalError):
+            session.execute("select 1")
+        session.close()
+    finally:
+        _leftover_roles(url)
+
+
+@pytest.fixture
+def other_database(url: str) -> Iterator[str]:
+    """Another database on the server where PUBLIC keeps CONNECT and TEMP (as `postgres` has on most servers)."""
+    other = with_database(url, f"icp_other_{uuid.uuid4().hex[:8]}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database_name(other))))
+    yield other
+    drop_database(other)
+
+
+def test_a_login_owning_objects_elsewhere_is_disabled_unmapped_and_exits_2(
+    url: str, other_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    login = _add("globex", capsys)
+    role = _role_of(login)
+    try:
+        elsewhere = psycopg.connect(with_database(login, database_name(other_database)), autocommit=True)
+        elsewhere.execute("select lo_from_bytea(0, 'keeps the role alive')")  # permanent, and not ours to drop
+        here = psycopg.connect(login, autocommit=True)
+
+        assert main(["analyst", "revoke", role]) == EXIT_BAD_INPUT
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert len(captured.err.splitlines()) == 1
+        assert captured.err.startswith(f"analyst revoke: {role}: login disabled and unmapped; role not dropped: ")
+        assert database_name(other_database) in captured.err  # where the objects are
+
+        for session in (here, elsewhere):
+            with pytest.raises(psycopg.OperationalError):
+                session.execute("select 1")
+            session.close()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(login, connect_timeout=5).close()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select count(*) from icp.analyst_logins").fetchone() == (0,)
+            assert conn.execute("select rolcanlogin from pg_roles where rolname = %s", (role,)).fetchone() == (False,)
+        assert main(["analyst", "list"]) == EXIT_OK
+        assert capsys.readouterr().out == ""
+    finally:
+        drop_database(other_database)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+        _leftover_roles(url)
+
+
+def test_the_dagster_database_is_closed_to_analysts(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    dagster = with_database(url, database_name(url) + "_dagster")
+    with psycopg.connect(url, autocommit=True) as conn:  # what `icp run` creates after migrating
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database_name(dagster))))
+    try:
+        login = _add("acme", capsys)
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(with_database(login, database_name(dagster)), connect_timeout=5).close()
+        psycopg.connect(dagster).close()  # the pipeline's login still reaches it
+    finally:
+        _leftover_roles(url)
+        drop_database(dagster)

@@ -166,3 +166,50 @@ def test_a_closed_stdout_ends_quietly(arguments: list[str], big_registry_url: st
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_OK
     assert not any(n in err.decode() for n in NOISE), err.decode()
+
+
+# --- bounded crawl options, an output that must have a home, audiences of known tenants ------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--page-cap", "-5", "--page-cap: '-5' must be a whole number from 1 to 1000"),
+        ("--page-cap", "0", "--page-cap: '0' must be"),
+        ("--page-cap", "1001", "--page-cap: '1001' must be"),
+        ("--page-cap", "2.5", "--page-cap: '2.5' must be"),
+        ("--delay", "nan", "--delay: 'nan' must be a number of seconds from 0 to 60"),
+        ("--delay", "inf", "--delay: 'inf' must be"),
+        ("--delay", "-1", "--delay: '-1' must be"),
+        ("--delay", "61", "--delay: '61' must be"),
+        ("--delay", "1e400", "--delay: '1e400' must be"),
+    ],
+)
+def test_crawl_options_are_bounded(
+    option: str, value: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.jsonl"
+    assert main(["crawl", "https://fine.example.com/", "--output", str(out), f"{option}={value}"]) == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_crawl_refuses_an_output_in_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "nonexistent" / "dir" / "x.jsonl"
+    assert main(["crawl", "https://fine.example.com/", "--output", str(out), "--delay", "0"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err == f"crawl: {out.parent} is not a directory; refused, nothing crawled\n"
+    assert not (tmp_path / "nonexistent").exists()  # nothing created on the way
+    assert main(["crawl", "https://fine.example.com/", "--output", str(tmp_path), "--delay", "0"]) == EXIT_BAD_INPUT
+    assert f"crawl: {tmp_path} is a directory" in capsys.readouterr().err
+
+
+def test_audience_for_a_tenant_without_intake_exits_2(
+    big_registry_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ICP_DATABASE_URL", big_registry_url)
+    assert main(["audience", "--tenant", "nosuch", "--expr", "ssic:62011"]) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "tenant 'nosuch' has no intake; submit one with `icp intake submit`\n"
+    assert main(["audience", "--tenant", "acme", "--expr", "ssic:62011", "--sample", "0"]) == EXIT_OK
+    assert capsys.readouterr().out == "1200 registry entities match (excluding acme's customers)\n"

@@ -34,6 +34,7 @@ def test_icp_crawl_writes_each_sites_evidence_without_a_tenant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out" / "evidence.jsonl"
+    out.parent.mkdir()  # `icp crawl` creates no folders (an output in a missing folder exits 2)
     urls = [f"https://{s.domain}/" for s in SITES]
     assert main(["crawl", *urls, urls[0].rstrip("/") + "/about", "--output", str(out), "--delay", "0"]) == EXIT_OK
     records = [json.loads(line) for line in out.read_text().splitlines()]
@@ -53,5 +54,5 @@ def test_icp_crawl_writes_each_sites_evidence_without_a_tenant(
 def test_icp_crawl_refuses_a_url_that_is_not_http(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "evidence.jsonl"
     assert main(["crawl", "https://fine.example.com/", "ftp://example.com/", "--output", str(out)]) == EXIT_BAD_INPUT
-    assert "not an http(s) URL: ftp://example.com/" in capsys.readouterr().err
+    assert "ftp://example.com/ must be an http or https address: refused" in capsys.readouterr().err
     assert not out.exists()  # nothing crawled, nothing written

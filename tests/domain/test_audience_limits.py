@@ -46,6 +46,10 @@ def registry_url(make_database) -> str:
             [(uen, f"{uen} PTE. LTD.", status, postal, ssic) for uen, status, ssic, postal in entities],
         )
         conn.execute("insert into icp.tenants (tenant_id) values ('acme')")
+        conn.execute(  # `icp audience` sizes audiences of tenants with an intake only
+            "insert into icp.icp_intake_responses (tenant_id, website, website_domain, answers)"
+            " values ('acme', 'https://acme.sg', 'acme.sg', '{}')"
+        )
     return url
 
 

@@ -100,11 +100,12 @@ def test_a_crawl_stores_its_evidence_maps_industries_and_reports_each_site(conn:
         f"| https://{blocked.domain}/ | 0 | blocked |",
     ]
 
-    # The next crawl replaces this one: evidence, outcomes, and the company's pages.
-    record_crawl(conn, TENANT, CrawlResult(outcomes=[_outcome(company, f"https://{fresh.domain}/", 0)]))
+    # The next successful crawl replaces this one: evidence, outcomes, and the company's pages.
+    page = {"company_key": company, "url": f"https://{fresh.domain}/new", "page_type": "home", "http_status": 200}
+    record_crawl(conn, TENANT, CrawlResult(pages=[page], outcomes=[_outcome(company, f"https://{fresh.domain}/", 1)]))
     assert conn.execute("select count(*) from icp.icp_evidence where source = 'crawl'").fetchone()[0] == 0
     assert conn.execute("select count(*) from icp.crawl_outcomes").fetchone()[0] == 1
-    assert conn.execute("select count(*) from icp.crawl_pages").fetchone()[0] == 0
+    assert [r[0] for r in conn.execute("select url from icp.crawl_pages")] == [f"https://{fresh.domain}/new"]
 
 
 def test_a_recrawl_replaces_a_companys_pages_whatever_their_url_variant(conn: psycopg.Connection) -> None:

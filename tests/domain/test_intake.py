@@ -1,4 +1,4 @@
-"""Intake validation, domain normalisation and the all-or-nothing write, through the real CLI."""
+"""Intake validation and the all-or-nothing write, through the real CLI (host normalisation: tests/scrapers/test_hosts.py)."""
 
 from __future__ import annotations
 
@@ -11,42 +11,6 @@ import pytest
 from demo.catalog import demo_intake
 from icp_assets.cli import main
 from icp_assets.domain.intake import IntakeError, parse_intake, seeds_of
-from scrapers.hosts import website_domain
-
-
-@pytest.mark.parametrize(
-    ("website", "domain"),
-    [
-        ("https://www.Stockwise.sg/", "stockwise.sg"),
-        ("stockwise.sg", "stockwise.sg"),
-        ("http://shop.example.com.sg:8080/en/about?x=1#top", "shop.example.com.sg"),
-        ("HTTPS://WWW.EXAMPLE.COM", "example.com"),
-        ("https://bücher.de/katalog", "xn--bcher-kva.de"),
-        ("https://例え.jp", "xn--r8jz45g.jp"),
-        ("https://example.com.", "example.com"),
-    ],
-)
-def test_website_domain(website: str, domain: str) -> None:
-    assert website_domain(website) == domain
-
-
-@pytest.mark.parametrize(
-    "website",
-    [
-        "",
-        "http://",
-        "ftp://example.com",
-        "https://exa mple.com",
-        "localhost",
-        "https://10.0.0.1",
-        "https://-bad-.com",
-        "mailto:sales@example.com",
-        "https://example.com:99999",
-    ],
-)
-def test_website_domain_rejects(website: str) -> None:
-    with pytest.raises(ValueError):
-        website_domain(website)
 
 
 def test_seeds_are_deduplicated_by_domain_and_name() -> None:

@@ -211,6 +211,47 @@ CASES: dict[str, tuple[str | bytes, str]] = {
     ),
     "geo_unknown_field": (_json(geo_language_tz={"geos": ["SG"], "x": 1}), "geo_language_tz.x: Extra inputs"),
     "deal_not_object": (_json(deal=[1, 2]), "deal: Input should be a valid dictionary"),
+    # best customers count as companies: one site or one name listed again counts once
+    "one_company_five_times": (
+        _json(
+            best_customers=[
+                {"name": "A Pte Ltd", "website": "a.com.sg"},
+                {"name": "A Private", "website": "https://www.A.com.sg/"},
+                {"name": "A Group", "website": "http://a.com.sg./about"},
+                {"name": "a pte ltd", "website": "https://b.com.sg"},
+                {"name": "A Holdings", "website": "WWW.a.com.sg"},
+            ]
+        ),
+        "best_customers: 1 distinct company, at least 5",
+    ),
+    "four_companies_and_a_repeat": (
+        _json(best_customers=[{"name": f"C{i}", "website": f"c{i % 4}.com.sg"} for i in range(5)]),
+        "best_customers: 4 distinct companies, at least 5",
+    ),
+    # control characters (C0, DEL, C1), and with them terminal escape sequences
+    "ansi_escape_in_name": (
+        json.dumps(_set(("best_customers", 1, "name"), "Kallang \x1b[2J\x1b[31mCold")),
+        "best_customers.1.name: contains a control character (U+001B)",
+    ),
+    "c1_csi_in_title": (
+        _json(champion_titles=["CFO\x9b31m"]),
+        "champion_titles.0: contains a control character (U+009B)",
+    ),
+    "newline_inside_name": (
+        json.dumps(_set(("best_customers", 0, "name"), "Fake\nINFO accepted")),
+        "best_customers.0.name: contains a control character (U+000A)",
+    ),
+    "tab_in_website": (_json(website="https://stockwise.sg/\tx"), "website: contains a control character (U+0009)"),
+    "bell_in_reason": (
+        json.dumps(_set(("lost_or_churned", 0, "reason"), "price\x07")),
+        "lost_or_churned.0.reason: contains a control character (U+0007)",
+    ),
+    "del_in_trigger": (_json(triggers=["funding\x7f"]), "triggers.0: contains a control character (U+007F)"),
+    "escape_in_advanced_question": (_advanced(A={"q\x1b[0m": "a"}), "field name contains a control character"),
+    "escape_in_advanced_list_item": (
+        _advanced(B={"q": ["ok", "\x1b]0;title\x07"]}),
+        "advanced.B.q.1: contains a control character (U+001B)",
+    ),
 }
 
 
@@ -248,6 +289,10 @@ SUBMIT_CASES: dict[str, tuple[list[str], str]] = {
     "tenant_nul": (["--tenant", "acme\x00"], "--tenant"),
     "submitted_by_too_long": (["--tenant", "acme", "--submitted-by", "u" * 201], "submitted_by: 201 characters"),
     "submitted_by_nul": (["--tenant", "acme", "--submitted-by", "ops\x00"], "submitted_by: contains a NUL"),
+    "submitted_by_escape": (
+        ["--tenant", "acme", "--submitted-by", "ops\x1b[8m"],
+        "submitted_by: contains a control character (U+001B)",
+    ),
 }
 
 
@@ -410,3 +455,22 @@ def test_depth_cap_needs_no_recursion() -> None:
         parse_intake("[" * 300_000)
     with pytest.raises(IntakeError, match="nested 200000 deep"):
         parse_intake("[" * 200_000)
+
+
+def test_free_text_keeps_its_line_breaks_and_names_their_whitespace(database_url: str) -> None:
+    """Multi-line reasons and answers are text, not control: tabs and line breaks stay allowed there,
+    and around a short value (a pasted name's trailing newline) they are trimmed as before."""
+    payload = _doc(advanced={"A": {"how do you win": "Line one.\r\nLine two:\tindented."}})
+    payload["lost_or_churned"][0]["reason"] = "Price.\nThen support."
+    payload["best_customers"][0]["name"] = " Harbourline Logistics\n"
+    intake = parse_intake(json.dumps(payload))
+    assert intake.lost_or_churned[0].reason == "Price.\nThen support."
+    assert intake.advanced.A["how do you win"] == "Line one.\r\nLine two:\tindented."
+    assert intake.best_customers[0].name == "Harbourline Logistics"
+
+
+def test_five_distinct_companies_with_repeats_are_enough() -> None:
+    customers = [{"name": f"C{i}", "website": f"c{i}.com.sg"} for i in range(5)]
+    customers += [{"name": "C0 again", "website": "https://www.c0.com.sg/"}, {"name": "c1", "website": "c9.com.sg"}]
+    intake = parse_intake(_json(best_customers=customers))
+    assert len(intake.best_customers) == 7

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import psycopg
@@ -21,7 +22,7 @@ import pytest
 from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
-from icp_assets.cli import EXIT_OK, main
+from icp_assets.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from icp_assets.platform.analysts import analyst_url, revoke_analyst
 from icp_assets.platform.database import database_name, drop_database, with_database
 from icp_assets.platform.db import migrate
@@ -100,26 +101,42 @@ def pipeline(request: pytest.FixtureRequest, server_url: str, make_database: Cal
             conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
 
 
+def _icp(pipeline_url: str, *arguments: str) -> tuple[int, str, str]:
+    """`icp ARGUMENTS` against the pipeline's database: (exit code, stdout, stderr)."""
+    saved = os.environ.get("ICP_DATABASE_URL")
+    os.environ["ICP_DATABASE_URL"] = pipeline_url
+    out, err = io.StringIO(), io.StringIO()  # capsys is function-scoped; fixtures here are module-scoped
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(list(arguments))
+    finally:
+        _restore("ICP_DATABASE_URL", saved)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _add_login(pipeline: dict, tenant: str = A) -> str:
+    """The URL `icp analyst add --tenant T` prints, run against the pipeline's database."""
+    code, out, err = _icp(pipeline["url"], "analyst", "add", "--tenant", tenant)
+    assert code == EXIT_OK, err
+    lines = out.splitlines()
+    assert len(lines) == 1, out  # the URL is the only line on stdout
+    url = lines[0]
+    assert database_name(url) == database_name(pipeline["url"])
+    assert re.fullmatch(r"analyst_[0-9a-f]{16}", _role(url))  # no tenant id in a name every login can read
+    return url
+
+
+def _role(login: str) -> str:
+    return login.split("://", 1)[1].split(":", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def analyst(pipeline: dict) -> Iterator[str]:
     """The URL `icp analyst add --tenant stockwise` prints, run against the pipeline's database."""
-    saved = os.environ.get("ICP_DATABASE_URL")
-    os.environ["ICP_DATABASE_URL"] = pipeline["url"]
-    out = io.StringIO()  # capsys is function-scoped; this fixture is module-scoped
-    try:
-        with redirect_stdout(out):
-            code = main(["analyst", "add", "--tenant", A])
-    finally:
-        _restore("ICP_DATABASE_URL", saved)
-    assert code == EXIT_OK
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 1, out.getvalue()  # the URL is the only line on stdout
-    url = lines[0]
-    role = url.split("://", 1)[1].split(":", 1)[0]
-    assert database_name(url) == database_name(pipeline["url"]) and role.startswith(f"analyst_{A}_")
+    url = _add_login(pipeline)
     yield url
-    with psycopg.connect(pipeline["url"]) as conn:
-        revoke_analyst(conn, role)
+    with psycopg.connect(pipeline["url"], autocommit=True) as conn:
+        revoke_analyst(conn, _role(url))
 
 
 def _restore(key: str, value: str | None) -> None:
@@ -276,3 +293,94 @@ def test_every_tenant_relation_is_isolated(pipeline: dict) -> None:
             assert enabled and forced and policies == ["icp_analyst_self", "icp_owner_all"]
         else:
             assert enabled and forced and policies == ["icp_analyst_tenant", "icp_owner_all"], name
+
+
+# --- nothing an analyst makes outlives its session or its revocation --------------------------------
+
+
+def _is_superuser(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
+
+
+def test_analyst_gets_limits_and_no_lasting_objects(pipeline: dict, analyst: str, server_url: str) -> None:
+    superuser = _is_superuser(pipeline["url"])
+    with psycopg.connect(analyst, autocommit=True) as mine:
+        with pytest.raises(errors.InsufficientPrivilege):
+            mine.execute("create temporary table scratch (x int)")
+        if superuser:  # EXECUTE on pg_catalog's large-object functions is the bootstrap superuser's to revoke
+            for call in ("select lo_from_bytea(0, 'x')", "select lo_creat(-1)", "select lo_create(0)"):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    mine.execute(call)
+        shown = dict(
+            mine.execute(
+                "select name, setting from pg_settings where name in ('statement_timeout', 'temp_file_limit')"
+            ).fetchall()
+        )
+        assert shown["statement_timeout"] == "60000"
+        assert (int(shown["temp_file_limit"]) > 0) == superuser  # a superuser may set it for a role
+    with psycopg.connect(pipeline["admin"]) as admin:
+        limit = admin.execute("select rolconnlimit from pg_roles where rolname = %s", (_role(analyst),)).fetchone()
+        assert limit == (5,)
+
+    # The pipeline keeps TEMPORARY (dbt's incremental models): a plain member of icp_owner too.
+    member, password = f"icp_member_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(member), sql.Literal(password)))
+        conn.execute(sql.SQL("grant icp_owner to {}").format(sql.Identifier(member)))
+    try:
+        with psycopg.connect(with_database(analyst_url(server_url, member, password), database_name(analyst))) as conn:
+            conn.execute("create temporary table pipeline_scratch (x int)")
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(member)))
+
+
+def test_revoke_ends_access_even_when_the_login_owns_objects_elsewhere(pipeline: dict, server_url: str) -> None:
+    """A login with an open session, a large object in this database (where the pipeline could not
+    revoke the functions) and one in another database it can connect to: revoke ends every session,
+    drops what it owns here, disables and unmaps it, and says in one line why the role stays."""
+    login = _add_login(pipeline, B)
+    role = _role(login)
+    other = f"icp_other_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(other)))
+    try:
+        here = psycopg.connect(login, autocommit=True)
+        if not _is_superuser(pipeline["url"]):
+            here.execute("select lo_from_bytea(0, 'x')")
+        elsewhere = psycopg.connect(with_database(login, other), autocommit=True)
+        elsewhere.execute("select lo_from_bytea(0, 'keeps the role alive')")
+        elsewhere.execute("create temporary table scratch (x int)")
+
+        code, out, err = _icp(pipeline["url"], "analyst", "revoke", role)
+        assert code == EXIT_BAD_INPUT and out == "" and "Traceback" not in err
+        assert len(err.splitlines()) == 1 and other in err
+        assert err.startswith(f"analyst revoke: {role}: login disabled and unmapped; role not dropped: ")
+
+        for session in (here, elsewhere):
+            with pytest.raises(psycopg.OperationalError):
+                session.execute("select 1")
+            session.close()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(login, connect_timeout=5).close()
+        with psycopg.connect(pipeline["admin"]) as admin:
+            mapped = admin.execute("select count(*) from icp.analyst_logins where role_name = %s", (role,)).fetchone()
+            assert mapped == (0,)
+            owned = admin.execute(
+                "select count(*) from pg_largeobject_metadata m join pg_roles r on r.oid = m.lomowner"
+                " where r.rolname = %s",
+                (role,),
+            ).fetchone()
+            assert owned == (0,)  # what it owned here is gone
+            assert admin.execute("select rolcanlogin from pg_roles where rolname = %s", (role,)).fetchone() == (False,)
+        if not _is_superuser(pipeline["url"]):  # it gave back the role it borrowed to end sessions
+            with psycopg.connect(pipeline["url"]) as owner:
+                assert owner.execute("select pg_has_role(current_user, %s, 'USAGE')", (role,)).fetchone() == (False,)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(other)))
+        with psycopg.connect(pipeline["admin"], autocommit=True) as conn:
+            if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+                conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))

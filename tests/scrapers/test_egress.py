@@ -265,6 +265,14 @@ def test_test_seam_answers_are_checked_like_dns() -> None:
     assert dns.lookups == 0
 
 
+def test_the_test_seam_replaces_dns_so_no_lookup_leaves_the_machine() -> None:
+    dns = _FakeDns([["93.184.216.34"]])
+    resolver = EgressResolver(None, underlying=dns, test_dns={}, proxies=proxy_endpoints({"a.sg": "127.0.0.1:8123"}))
+    assert _resolve(resolver, "unlisted.example") == []
+    assert _resolve(resolver, "127.0.0.1", port=8123) == ["127.0.0.1"]  # the host map's proxy, a literal
+    assert dns.lookups == 0
+
+
 def test_only_the_host_maps_own_proxy_endpoints_reach_loopback() -> None:
     proxies = proxy_endpoints({"acme.sg": "127.0.0.1:8123", "www.acme.sg": "127.0.0.1:8123"})
     assert proxies == {("127.0.0.1", 8123)}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.hosts import domain_label, normalise_host, registrable_domain, website_domain
+from scrapers.hosts import crawlable_website, domain_label, normalise_host, registrable_domain, website_domain
 
 
 @pytest.mark.parametrize(
@@ -144,3 +144,9 @@ def test_public_suffixes_come_from_the_bundled_snapshot_without_network(tmp_path
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["acme.com.sg", "example.co.uk"]
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_crawlable_website_follows_the_configured_ports() -> None:
+    with pytest.raises(ValueError, match="port"):
+        crawlable_website("http://shop.example.com:8080/")
+    assert crawlable_website("http://shop.example.com:8080/", allowed_ports={80, 443, 8080}) == "shop.example.com"

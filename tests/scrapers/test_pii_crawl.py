@@ -5,6 +5,7 @@ line, any HTTP cache file (raw bytes, and the unpickled record decoded), or any 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 from collections.abc import Callable
@@ -13,16 +14,27 @@ from pathlib import Path
 import psycopg
 import pytest
 from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
-from demo.fixture_sites import PII_DOMAIN, PII_FORMS, PII_ROLE_ADDRESS, PII_TITLES, PiiForm, pii_site, squash
+from demo.fixture_sites import (
+    PII_DOMAIN,
+    PII_FORMS,
+    PII_ROLE_ADDRESS,
+    PII_TITLES,
+    PiiForm,
+    pii_site,
+    pii_views,
+    squash,
+)
 from demo.vhost import VirtualHostServer
 from icp_assets.domain.crawl import crawl_targets, record_crawl
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.domain.seeds import link_seeds_to_companies
 from scrapers.cache import FORMAT, CompactCacheStorage
-from scrapers.pii import decode_text
+from scrapers.pii import BODY_SHA256_HEADER, decode_text
 from scrapers.runner import CrawlResult, run_crawl
+from scrapers.spiders.sites import SitesSpider
 
 TENANT = "piitest"
 CUSTOMER_DOMAIN = "piicustomer.com.sg"
@@ -57,21 +69,23 @@ def _texts_of_cache_file(path: Path) -> list[str]:
     texts = [raw.decode("latin-1"), raw.decode("utf-8", errors="replace")]
     record = pickle.loads(raw)  # noqa: S301 (the test's own cache)
     body = record["body"].decode("utf-8", errors="replace")
-    texts += [record["url"], repr(record["headers"]), body, decode_text(body)]
+    texts += [record["url"], repr(record["headers"]), body, decode_text(body), record["body"].decode("latin-1")]
     return texts
 
 
 def _absent(form: PiiForm, texts: list[str], where: str) -> None:
     for text in texts:
-        seen = squash(text)
-        for needle in form.needles:
-            assert squash(needle) not in seen, f"{form.id}: {needle!r} found in {where}"
+        for view in pii_views(text):  # as stored, percent escapes decoded, tags out, PDF streams inflated
+            seen = squash(view)
+            for needle in form.needles:
+                assert squash(needle) not in seen, f"{form.id}: {needle!r} found in {where}"
 
 
 def test_the_site_was_crawled_with_every_page_and_the_redirect(crawled: dict) -> None:
     result: CrawlResult = crawled["result"]
     paths = {h.path.split("?")[0] for h in crawled["hits"]}
     assert {"/", "/about", "/careers", "/customers", "/industries", "/company", "/about/team"} <= paths
+    assert {f"/about/{f.id}.pdf" for f in PII_FORMS if f.where == "file"} <= paths  # the PDFs too
     assert any("?" in h.path for h in crawled["hits"])  # the links and the redirect with personal data in them
     titles = {e["value"]["label"] for e in result.evidence if e["signal_key"] == "buyer_title"}
     assert titles == PII_TITLES | {"Finance Manager"}
@@ -129,3 +143,61 @@ def test_an_old_format_cache_entry_is_not_read(tmp_path: Path) -> None:
     old = {"url": request.url, "status": 200, "headers": {b"X-Contact": [b"jane@acme.sg"]}, "body": b"+65 9123 4567"}
     path.write_bytes(pickle.dumps(old))
     assert storage.retrieve_response(spider, request) is None
+
+
+def _storage(tmp_path: Path) -> tuple[CompactCacheStorage, Spider]:
+    crawler = get_crawler(settings_dict={"HTTPCACHE_DIR": str(tmp_path), "HTTPCACHE_EXPIRATION_SECS": 0})
+    spider = Spider("sites")
+    spider.crawler = crawler
+    storage = CompactCacheStorage(crawler.settings)
+    storage.open_spider(spider)
+    return storage, spider
+
+
+@pytest.mark.parametrize(
+    ("cls", "content_type", "body"),
+    [
+        (Response, b"application/pdf", next(f for f in PII_FORMS if f.where == "file").markup.encode("latin-1")),
+        (HtmlResponse, b"text/html", next(f for f in PII_FORMS if f.where == "file").markup.encode("latin-1")),
+        (TextResponse, b"text/plain", b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4),
+        (Response, b"application/octet-stream", b"\x00\x01jane.tan@acme.sg\x02" * 10),
+    ],
+)
+def test_a_binary_body_is_cached_without_its_body_but_with_its_hash(
+    tmp_path: Path, cls: type[Response], content_type: bytes, body: bytes
+) -> None:
+    """A PDF or any binary body (whatever its Content-Type says) can hide personal data no text
+    scrub reads: the entry keeps the status, the headers and the body's hash, not the body."""
+    storage, spider = _storage(tmp_path)
+    request = Request("https://acme.sg/about/profile.pdf")
+    storage.store_response(spider, request, cls(request.url, body=body, headers={"Content-Type": content_type}))
+    record = pickle.loads(storage._path(spider, request).read_bytes())  # noqa: S301
+    assert record["body"] == b"" and record["status"] == 200
+    assert record["headers"][BODY_SHA256_HEADER] == [hashlib.sha256(body).hexdigest().encode()]
+    cached = storage.retrieve_response(spider, request)
+    assert cached is not None and cached.body == b""
+
+
+def test_text_bodies_are_cached_as_they_are(tmp_path: Path) -> None:
+    """What the spider reads from the cache: HTML, XML sitemaps, robots.txt; control bytes here
+    and there (tag soup) do not make a page binary."""
+    storage, spider = _storage(tmp_path)
+    for url, content_type, body in [
+        ("https://acme.sg/", b"text/html", b"<html><body><p>Hi \x00 there</p>" + b"<p>Works with Xero</p>" * 20),
+        ("https://acme.sg/sitemap.xml", b"application/xml", b'<?xml version="1.0"?><urlset></urlset>'),
+        ("https://acme.sg/robots.txt", b"text/plain", b"User-agent: *\nAllow: /\n"),
+    ]:
+        request = Request(url)
+        response = TextResponse(url, body=body, headers={"Content-Type": content_type})
+        storage.store_response(spider, request, response)
+        assert storage.retrieve_response(spider, request).body == body
+
+
+def test_a_cached_binary_page_keeps_its_content_hash() -> None:
+    """The spider's content hash of a PDF served from the cache is the hash of the body fetched
+    (the header counts only on a cached response)."""
+    body = b"%PDF-1.4 whatever"
+    digest = hashlib.sha256(body).hexdigest()
+    cached = Response("https://acme.sg/a.pdf", headers={BODY_SHA256_HEADER: digest}, flags=["cached"])
+    fresh = Response("https://acme.sg/a.pdf", body=body, headers={BODY_SHA256_HEADER: "0" * 64})
+    assert SitesSpider.content_hash(cached) == digest == SitesSpider.content_hash(fresh)

@@ -3,6 +3,10 @@
 It answers in the JSON the product asks for by spotting known product names and job titles in
 the prompt, so tests can check what the real client code path stores. A prompt containing
 MALFORMED gets an answer that breaks the schema.
+
+Faults are scripted per request: ``OpenAIStub(script=fn)`` (or ``stub.script = fn`` later) calls
+``fn(prompt, n)`` for the n-th request (0-based); a StubReply it returns replaces the answer (an
+HTTP status, a delay, a raw body or other message content), None keeps the normal answer.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PRODUCTS = ("Xero", "Shopify", "NetSuite", "Salesforce", "SAP", "HubSpot", "Stripe", "QuickBooks")
@@ -27,9 +34,34 @@ def answer_for(prompt: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class StubReply:
+    """A scripted answer: ``status`` with an error body (not 200), ``content`` as the assistant's
+    message instead of the rule-based answer (e.g. text that is not JSON), ``body`` as the raw HTTP
+    body, held back ``delay_s`` seconds (a client timeout shorter than that gives up)."""
+
+    status: int = 200
+    content: str | None = None
+    body: bytes | None = None
+    delay_s: float = 0.0
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Script = Callable[[str, int], StubReply | None]
+
+
+def error_body(status: int) -> bytes:
+    return json.dumps({"error": {"message": f"stub error {status}", "type": "server_error", "code": None}}).encode()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a request held back past the client's timeout never blocks shutdown
+
+
 class OpenAIStub:
-    def __init__(self) -> None:
+    def __init__(self, script: Script | None = None) -> None:
         self.requests: list[dict] = []
+        self.script = script
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +69,16 @@ class OpenAIStub:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
                 prompt = body["messages"][-1]["content"]
+                reply = stub.script(prompt, len(stub.requests) - 1) if stub.script else None
+                if reply is not None:
+                    time.sleep(reply.delay_s)
+                    if reply.status != 200 or reply.body is not None:
+                        self._send(
+                            reply.status,
+                            reply.body if reply.body is not None else error_body(reply.status),
+                            reply.headers,
+                        )
+                        return
                 payload = {
                     "id": f"chatcmpl-{len(stub.requests)}",
                     "object": "chat.completion",
@@ -45,7 +87,12 @@ class OpenAIStub:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": json.dumps(answer_for(prompt))},
+                            "message": {
+                                "role": "assistant",
+                                "content": reply.content
+                                if reply is not None and reply.content is not None
+                                else json.dumps(answer_for(prompt)),
+                            },
                             "finish_reason": "stop",
                         }
                     ],
@@ -55,17 +102,24 @@ class OpenAIStub:
                         "total_tokens": len(prompt) // 4 + 30,
                     },
                 }
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._send(200, json.dumps(payload).encode(), reply.headers if reply is not None else ())
+
+            def _send(self, status: int, data: bytes, headers: tuple[tuple[str, str], ...]) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
+                    pass
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def __enter__(self) -> OpenAIStub:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from decimal import Decimal
 
 import psycopg
@@ -35,6 +36,7 @@ def publish_cards(conn: psycopg.Connection, tenant_id: str, response_id: int | N
             " where s.tenant_id = %s and s.response_id = %s order by s.rank",
             (tenant_id, response_id),
         ).fetchall()
+        cards = mark_stale_evidence(cards, _stale_customers(cur, tenant_id, response_id))
         cur.execute(
             "delete from icp.icp_suggestions where tenant_id = %s and response_id = %s", (tenant_id, response_id)
         )
@@ -56,6 +58,40 @@ def publish_cards(conn: psycopg.Connection, tenant_id: str, response_id: int | N
         )
     log.info("tenant=%s stage=suggestion_cards response_id=%s cards=%d", tenant_id, response_id, len(cards))
     return [_jsonable(c) for c in cards]
+
+
+def _stale_customers(cur: psycopg.Cursor, tenant_id: str, response_id: int) -> dict[str, datetime]:
+    """Best customers of the intake whose evidence is kept from an earlier success (their site's
+    crawl or the LLM failed since): name -> the oldest last success their evidence is from."""
+    rows = cur.execute(
+        "select s.name, min(kept.last_success_at) as since from icp.customer_seeds s"
+        " join (select company_id, last_success_at from icp.crawl_outcomes where tenant_id = %(t)s and stale"
+        "       union all"
+        "       select company_id, last_success_at from icp.llm_outcomes where tenant_id = %(t)s and stale) as kept"
+        "   on kept.company_id = s.company_id"
+        " where s.response_id = %(r)s and s.tenant_id = %(t)s and s.kind = 'best' group by s.name",
+        {"t": tenant_id, "r": response_id},
+    ).fetchall()
+    return {row["name"]: row["since"] for row in rows}
+
+
+def mark_stale_evidence(cards: list[dict], stale: dict[str, datetime]) -> list[dict]:
+    """Each card with ``stale_evidence`` (some customer it rests on has evidence kept from an
+    earlier crawl or LLM answer), ``stale_customers`` and ``evidence_as_of`` (the oldest of their
+    last successes, ISO 8601; None when nothing is stale)."""
+    marked = []
+    for card in cards:
+        names = [name for name in card.get("seed_names") or [] if name in stale]
+        since = min((stale[name] for name in names), default=None)
+        marked.append(
+            card
+            | {
+                "stale_evidence": bool(names),
+                "stale_customers": names,
+                "evidence_as_of": since.isoformat() if since else None,
+            }
+        )
+    return marked
 
 
 def _jsonable(card: dict) -> dict:

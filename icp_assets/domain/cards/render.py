@@ -31,7 +31,29 @@ def card_fields(card: dict) -> list[tuple[str, str]]:
         ("Evidence", f"{card['evidence_count']} evidence rows, {coverage}{lift}"),
         ("Watch out", "; ".join(card.get("negative_flags") or []) or "-"),
         ("Why", card.get("rationale") or "-"),
+        *([("Stale", stale_text(card))] if card.get("stale_evidence") else []),
     ]
+
+
+def stale_text(card: dict) -> str:
+    """Why a card's evidence is not current: whose evidence is kept from an earlier success."""
+    who = ", ".join(card.get("stale_customers") or []) or "some customers"
+    return f"evidence of {who} is kept from {evidence_date(card)}: their site or the LLM failed since"
+
+
+def evidence_date(card: dict) -> str:
+    """The date (YYYY-MM-DD) of the oldest last success a stale card's evidence is from."""
+    return (card.get("evidence_as_of") or "unknown date")[:10]
+
+
+def badges(card: dict, table: bool) -> str:
+    """The card's badges after its title: reduced evidence, stale evidence."""
+    found = (["reduced evidence"] if card.get("reduced_evidence") else []) + (
+        [f"stale evidence from {evidence_date(card)}"] if card.get("stale_evidence") else []
+    )
+    if table:
+        return "".join(f"  [{b}]" for b in found)
+    return "".join(f" _({b})_" for b in found)
 
 
 def format_cards(tenant_id: str, cards: list[dict]) -> str:
@@ -39,8 +61,7 @@ def format_cards(tenant_id: str, cards: list[dict]) -> str:
         return f"{tenant_id}: no suggestion cards yet (has `icp run --tenant {tenant_id}` finished?)"
     lines = [f"{tenant_id}: {len(cards)} micro-ICP suggestion(s)", ""]
     for card in cards:
-        badge = "  [reduced evidence]" if card.get("reduced_evidence") else ""
-        lines.append(f"#{card['rank']} {card['title']}{badge}   (id {card['suggestion_id']})")
+        lines.append(f"#{card['rank']} {card['title']}{badges(card, table=True)}   (id {card['suggestion_id']})")
         for label, value in card_fields(card):
             wrapped = textwrap.wrap(value, width=88) or ["-"]
             lines.append(f"    {label:<13}{wrapped[0]}")
@@ -55,7 +76,6 @@ def cards_markdown(cards: list[dict]) -> str:
         return "_No card: nothing in the evidence stands out yet._"
     blocks = []
     for card in cards:
-        badge = " _(reduced evidence)_" if card.get("reduced_evidence") else ""
         fields = "".join(f"- **{label}:** {value}\n" for label, value in card_fields(card))
-        blocks.append(f"### {card['rank']}. {card['title']}{badge}\n{fields}")
+        blocks.append(f"### {card['rank']}. {card['title']}{badges(card, table=False)}\n{fields}")
     return "\n".join(blocks)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import psycopg
 import pytest
 
 from demo.catalog import demo_intake
-from icp_assets.domain.cards.publish import latest_cards, publish_cards
+from icp_assets.domain.cards.publish import latest_cards, mark_stale_evidence, publish_cards
 from icp_assets.domain.intake import Intake, NoIntakeError, submit_intake
 from tests.support.marts import add_mart_card, create_marts
 
@@ -67,3 +69,14 @@ def test_a_tenant_without_an_intake_has_nothing_to_publish(fresh_database_url: s
             publish_cards(conn, "nobody")
         with pytest.raises(NoIntakeError):
             latest_cards(conn, "nobody")
+
+
+def test_cards_resting_on_stale_customers_are_marked_with_the_oldest_last_success() -> None:
+    old, older = datetime(2025, 3, 4, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)
+    cards = [{"seed_names": ["A", "B", "C"]}, {"seed_names": ["C"]}, {"title": "no seed names"}]
+    marked = mark_stale_evidence(cards, {"A": old, "B": older, "Z": older})
+    assert [(c["stale_evidence"], c["stale_customers"], c["evidence_as_of"]) for c in marked] == [
+        (True, ["A", "B"], older.isoformat()),
+        (False, [], None),
+        (False, [], None),
+    ]

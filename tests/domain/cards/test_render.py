@@ -107,3 +107,19 @@ def test_both_renderings_carry_every_field_of_every_card() -> None:
 def test_no_cards() -> None:
     assert format_cards("acme", []) == "acme: no suggestion cards yet (has `icp run --tenant acme` finished?)"
     assert cards_markdown([]).startswith("_No card")
+
+
+def test_a_card_on_stale_evidence_says_so_and_from_when() -> None:
+    stale = THIN_CARD | {
+        "stale_evidence": True,
+        "stale_customers": ["Ang Seafood", "Limbros Food"],
+        "evidence_as_of": "2025-03-04T02:00:11+08:00",
+    }
+    table, markdown = format_cards("acme", [CARD, stale]), cards_markdown([CARD, stale])
+    assert f"{THIN_CARD['title']}  [stale evidence from 2025-03-04]" in table
+    assert f"{THIN_CARD['title']} _(stale evidence from 2025-03-04)_" in markdown
+    assert table.count("[stale evidence") == 1 and markdown.count("_(stale evidence") == 1
+    fields = dict(card_fields(stale))
+    assert fields["Stale"].startswith("evidence of Ang Seafood, Limbros Food is kept from 2025-03-04")
+    assert _table_fields(table, "def") == fields and _markdown_fields(markdown, THIN_CARD["title"]) == fields
+    assert "Stale" not in dict(card_fields(CARD))
