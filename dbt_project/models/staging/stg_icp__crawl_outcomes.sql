@@ -8,5 +8,7 @@ select
     timeouts::integer            as timeouts,
     refused_by_policy::integer   as refused_by_policy,
     reduced_evidence::boolean    as is_reduced_evidence,
+    stale::boolean               as is_stale,
+    last_success_at::timestamptz as last_success_at,
     crawled_at::timestamptz      as crawled_at
 from {{ source('icp', 'crawl_outcomes') }}
