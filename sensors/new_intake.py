@@ -19,18 +19,26 @@ LOOKBACK = timedelta(hours=1)
 
 
 def candidate_intakes(postgres: PostgresResource, after_id: int) -> list[tuple[int, str]]:
-    """(response_id, tenant_id) of intakes after ``after_id`` or submitted within LOOKBACK, oldest first."""
+    """(response_id, tenant_id) of the next BATCH intakes after ``after_id``, and of those at or
+    below it submitted within LOOKBACK (a busy hour's intakes must not crowd out new ones), oldest first."""
     with postgres.connection() as conn:
         return conn.execute(
-            "select response_id, tenant_id from icp.icp_intake_responses"
-            " where response_id > %s or submitted_at > now() - %s"
-            " order by response_id limit %s",
-            (after_id, LOOKBACK, BATCH),
+            "(select response_id, tenant_id from icp.icp_intake_responses where response_id > %s"
+            "  order by response_id limit %s)"
+            " union"
+            " (select response_id, tenant_id from icp.icp_intake_responses"
+            "  where response_id <= %s and submitted_at > now() - %s)"
+            " order by response_id",
+            (after_id, BATCH, after_id, LOOKBACK),
         ).fetchall()
 
 
-def has_run(instance: dg.DagsterInstance, response_id: int) -> bool:
-    return bool(instance.get_run_ids(filters=dg.RunsFilter(tags={RESPONSE_ID_TAG: str(response_id)}), limit=1))
+def intakes_with_runs(instance: dg.DagsterInstance, response_ids: list[int]) -> set[int]:
+    """Which of these intakes already have a run (any status), found with one query."""
+    if not response_ids:
+        return set()
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={RESPONSE_ID_TAG: [str(r) for r in response_ids]}))
+    return {int(run.tags[RESPONSE_ID_TAG]) for run in runs}
 
 
 @dg.sensor(
@@ -43,9 +51,8 @@ def new_intake_sensor(context: dg.SensorEvaluationContext, postgres: PostgresRes
     after_id = int(context.cursor or 0)
     candidates = candidate_intakes(postgres, after_id)
     cursor = str(max([after_id, *(response_id for response_id, _ in candidates)]))
-    intakes = [
-        (response_id, tenant) for response_id, tenant in candidates if not has_run(context.instance, response_id)
-    ]
+    ran = intakes_with_runs(context.instance, [response_id for response_id, _ in candidates])
+    intakes = [(response_id, tenant) for response_id, tenant in candidates if response_id not in ran]
     if not intakes:
         return dg.SensorResult(skip_reason=f"no intake without a run (cursor {after_id})", cursor=cursor)
     known = set(context.instance.get_dynamic_partitions(tenant_partitions.name))

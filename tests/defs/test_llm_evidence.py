@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import dagster as dg
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from icp_assets.definitions import resources
-from icp_assets.defs.partitions import tenant_partitions
-from icp_assets.defs.tenant import llm_evidence
-from tests.support.crawled import llm_rows, seed_crawled_tenant
+from tests.support.crawled import llm_rows, materialize_llm_evidence, seed_crawled_tenant
 from tests.support.llm_stub import OpenAIStub
 
 TENANT = "llm-wiring"
@@ -29,15 +25,6 @@ def stub(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[O
         yield running
 
 
-def _materialize() -> dict:
-    """llm_evidence materialized with the code location's resources, as wired from the environment now."""
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(tenant_partitions.name, [TENANT])
-    result = dg.materialize([llm_evidence], partition_key=TENANT, instance=instance, resources=resources())
-    assert result.success
-    return {k: v.value for k, v in result.asset_materializations_for_node("llm_evidence")[0].metadata.items()}
-
-
 def test_without_a_key_the_stage_is_off_and_clears_earlier_llm_evidence(
     stub: OpenAIStub, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,7 +35,7 @@ def test_without_a_key_the_stage_is_off_and_clears_earlier_llm_evidence(
             " select %s, company_id, 'integration', %s, 'llm', 0.6 from icp.companies where domain = 'harbourline.sg'",
             (TENANT, Jsonb({"label": "SAP"})),
         )
-    metadata = _materialize()
+    metadata = materialize_llm_evidence(TENANT)
     assert (metadata["enabled"], metadata["removed"]) == (False, 1)
     assert stub.requests == []
     assert llm_rows(fresh_database_url, TENANT) == set()
@@ -58,12 +45,12 @@ def test_with_a_key_set_after_import_the_model_is_asked_and_answers_are_cached(
     stub: OpenAIStub, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    first = _materialize()
+    first = materialize_llm_evidence(TENANT)
     assert (first["enabled"], first["companies"], first["llm_calls"], first["invalid_answers"]) == (True, 3, 3, 1)
     assert {r["auth"] for r in stub.requests} == {"Bearer sk-from-env"}
     assert ("harbourline.sg", "integration", "NetSuite") in llm_rows(fresh_database_url, TENANT)
     assert first["evidence_rows"] == len(llm_rows(fresh_database_url, TENANT))
 
-    second = _materialize()
+    second = materialize_llm_evidence(TENANT)
     assert (second["llm_calls"], second["cache_hits"]) == (1, 2)  # the invalid answer is asked again
     assert second["tokens_saved_by_cache"] > 0

@@ -4,25 +4,13 @@ answers and nothing is cached for the failed calls."""
 
 from __future__ import annotations
 
-import dagster as dg
 import psycopg
 import pytest
 
-from icp_assets.definitions import resources
-from icp_assets.defs.partitions import tenant_partitions
-from icp_assets.defs.tenant import llm_evidence
-from tests.support.crawled import llm_rows, seed_crawled_tenant
+from tests.support.crawled import llm_rows, materialize_llm_evidence, seed_crawled_tenant
 from tests.support.llm_stub import OpenAIStub, StubReply
 
 TENANT = "llm-outage"
-
-
-def _materialize() -> dict:
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(tenant_partitions.name, [TENANT])
-    result = dg.materialize([llm_evidence], partition_key=TENANT, instance=instance, resources=resources())
-    assert result.success
-    return {k: v.value for k, v in result.asset_materializations_for_node("llm_evidence")[0].metadata.items()}
 
 
 def test_a_model_outage_ends_in_a_successful_run_that_says_what_failed(
@@ -33,7 +21,7 @@ def test_a_model_outage_ends_in_a_successful_run_that_says_what_failed(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     with OpenAIStub() as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        first = _materialize()
+        first = materialize_llm_evidence(TENANT)
         assert first["failures"] == {"schema_error": 1}  # the stub's MALFORMED company
         rows = llm_rows(fresh_database_url, TENANT)
         with psycopg.connect(fresh_database_url) as conn:
@@ -41,7 +29,7 @@ def test_a_model_outage_ends_in_a_successful_run_that_says_what_failed(
             conn.execute("update icp.icp_evidence set snippet = snippet || ' Now on Stripe.' where source = 'crawl'")
             cached = conn.execute("select count(*) from icp.llm_cache").fetchone()[0]
         stub.script = lambda prompt, n: StubReply(status=500)
-        second = _materialize()
+        second = materialize_llm_evidence(TENANT)
     with psycopg.connect(fresh_database_url) as conn:
         outcomes = conn.execute(
             "select c.domain, o.stale, o.failure from icp.llm_outcomes o join icp.companies c using (company_id)"

@@ -19,19 +19,23 @@ def broken_job() -> None:
     broken_stage()
 
 
-def test_failed_run_is_audited(fresh_database_url: str) -> None:
-    instance = dg.DagsterInstance.ephemeral()
-    result = broken_job.execute_in_process(instance=instance, raise_on_error=False, tags={"dagster/partition": "acme"})
-    assert not result.success
+def _alert(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult, url: str) -> None:
+    """What the daemon does when the run fails: evaluate the sensor on its failure event."""
     context = dg.build_run_status_sensor_context(
         sensor_name=run_failure_alert.name,
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
-        resources={"postgres": PostgresResource(database_url=fresh_database_url)},
+        resources={"postgres": PostgresResource(database_url=url)},
     ).for_run_failure()
-
     run_failure_alert(context)
+
+
+def test_failed_run_is_audited(fresh_database_url: str) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    result = broken_job.execute_in_process(instance=instance, raise_on_error=False, tags={"dagster/partition": "acme"})
+    assert not result.success
+    _alert(instance, result, fresh_database_url)
 
     with psycopg.connect(fresh_database_url) as conn:
         rows = conn.execute("select tenant_id, actor, action, details from icp.audit_log").fetchall()
@@ -45,15 +49,7 @@ def test_failed_run_is_audited(fresh_database_url: str) -> None:
 def test_a_failed_run_without_a_tenant_is_audited_without_one(fresh_database_url: str) -> None:
     instance = dg.DagsterInstance.ephemeral()
     result = broken_job.execute_in_process(instance=instance, raise_on_error=False)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=run_failure_alert.name,
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event(),
-        resources={"postgres": PostgresResource(database_url=fresh_database_url)},
-    ).for_run_failure()
-
-    run_failure_alert(context)
+    _alert(instance, result, fresh_database_url)
 
     with psycopg.connect(fresh_database_url) as conn:
         rows = conn.execute("select tenant_id, action, details ->> 'run_id' from icp.audit_log").fetchall()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 import psycopg
+import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from demo.catalog import demo_intake
 from icp_assets.defs.partitions import RESPONSE_ID_TAG, tenant_partitions
 from icp_assets.domain.intake import Intake, submit_intake
 from resources.postgres import PostgresResource
+from sensors import new_intake
 from sensors.new_intake import new_intake_sensor
 
 
@@ -92,3 +94,16 @@ def test_an_intake_that_icp_run_already_ran_gets_no_second_run(fresh_database_ur
         result = _tick(instance, fresh_database_url, cursor=None)
         assert not result.run_requests
         assert result.cursor == str(response_id)
+
+
+def test_a_busy_hour_of_intakes_does_not_crowd_out_new_ones(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(new_intake, "BATCH", 2)
+    with dg.instance_for_test() as instance:
+        ids = [_submit(fresh_database_url, f"busy-{i}") for i in range(3)]
+        first = _tick(instance, fresh_database_url, cursor=None)
+        assert [r.run_key for r in first.run_requests] == [f"intake-{i}" for i in ids[:2]]
+        _launch(instance, first)
+        second = _tick(instance, fresh_database_url, cursor=first.cursor)
+        assert [r.run_key for r in second.run_requests] == [f"intake-{ids[2]}"]

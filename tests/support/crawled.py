@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import psycopg
 from psycopg.types.json import Jsonb
 
 from demo.catalog import demo_intake
+from icp_assets.definitions import resources
+from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.defs.tenant import llm_evidence
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.domain.seeds import link_seeds_to_companies
 
@@ -40,3 +44,13 @@ def llm_rows(url: str, tenant_id: str) -> set[tuple[str, str, str]]:
                 (tenant_id,),
             ).fetchall()
         )
+
+
+def materialize_llm_evidence(tenant_id: str) -> dict:
+    """llm_evidence materialized with the code location's resources, as wired from the environment
+    now; returns its metadata (the run must succeed)."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(tenant_partitions.name, [tenant_id])
+    result = dg.materialize([llm_evidence], partition_key=tenant_id, instance=instance, resources=resources())
+    assert result.success
+    return {k: v.value for k, v in result.asset_materializations_for_node("llm_evidence")[0].metadata.items()}
