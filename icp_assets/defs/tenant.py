@@ -166,11 +166,14 @@ def llm_evidence(
     a failed call or answer leaves that company with its last good answer and the run goes on."""
     tenant_id = context.partition_key
     with postgres.connection() as conn:
+        response_id = intake_of_run(context, conn)
+        if response_id is None:
+            return superseded()
         if not llm_client.enabled():
             removed = llm.clear_tenant_evidence(conn, tenant_id)
             return dg.MaterializeResult(metadata={"enabled": False, "reason": "no OPENAI_API_KEY", "removed": removed})
         counts = llm.extract_tenant_evidence(
-            conn, tenant_id, llm_client.complete, llm_client.model, llm_client.evidence_max_age_days
+            conn, tenant_id, llm_client.complete, llm_client.model, llm_client.evidence_max_age_days, response_id
         )
     return dg.MaterializeResult(
         metadata={

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.types.json import Jsonb
 
-from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.intake import current_response_id, lock_tenant_writes
 from scrapers.runner import CrawlResult, CrawlTarget
 from scrapers.ssic import SsicIndex, with_ssic
 
@@ -103,6 +103,7 @@ def record_crawl(
     pages = sorted((p for p in result.pages if int(p["company_key"]) in succeeded), key=lambda p: p["url"])
     evidence = [e for e in with_ssic(result.evidence, index) if int(e["company_key"]) in succeeded]
     with conn.transaction(), conn.cursor() as cur:
+        lock_tenant_writes(conn, tenant_id)
         cur.executemany(
             "insert into icp.crawl_pages (company_id, url, page_type, http_status, title, content_hash)"
             " values (%s, %s, %s, %s, %s, %s) on conflict (url) do update set"

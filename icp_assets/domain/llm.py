@@ -30,7 +30,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from icp_assets.domain.crawl import DEFAULT_EVIDENCE_MAX_AGE_DAYS
-from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.intake import current_response_id, lock_tenant_writes
 from scrapers.extractors.titles import end_at_role
 from scrapers.pii import scrub_text
 
@@ -139,9 +139,10 @@ def cache_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{PROMPT_VERSION}\n{model}\n{text}".encode()).hexdigest()
 
 
-def company_texts(conn: psycopg.Connection, tenant_id: str) -> dict[int, str]:
-    """Per crawled company of the tenant's current intake: its page titles and evidence snippets."""
-    response_id = current_response_id(conn, tenant_id)
+def company_texts(conn: psycopg.Connection, tenant_id: str, response_id: int | None = None) -> dict[int, str]:
+    """Per crawled company of the intake (default: the current one): its page titles and evidence snippets."""
+    if response_id is None:
+        response_id = current_response_id(conn, tenant_id)
     rows = conn.execute(
         """
         with companies as (
@@ -187,11 +188,12 @@ def extract_tenant_evidence(
     complete: Complete,
     model: str,
     max_age_days: int = DEFAULT_EVIDENCE_MAX_AGE_DAYS,
+    response_id: int | None = None,
 ) -> LlmCounts:
     """Ask the model about each crawled company (or reuse its cached answer) and replace the
     tenant's LLM evidence of every company answered; a company whose call or answer failed keeps
     its earlier rows, marked stale in icp.llm_outcomes. Rows past ``max_age_days`` are deleted."""
-    texts = company_texts(conn, tenant_id)
+    texts = company_texts(conn, tenant_id, response_id)
     calls = hits = invalid = saved = dropped = 0
     failed: dict[int, str] = {}  # company -> failure kind
     in_a_row = 0
@@ -239,6 +241,7 @@ def extract_tenant_evidence(
         evidence += [(company_id, signal, value) for signal, value in profile_evidence(profile)]
     answered = sorted(set(texts) - set(failed))
     with conn.transaction(), conn.cursor() as cur:
+        lock_tenant_writes(conn, tenant_id)
         cur.execute(
             "delete from icp.icp_evidence where tenant_id = %s and source = 'llm' and not (company_id = any(%s))",
             (tenant_id, sorted(failed)),
@@ -318,6 +321,7 @@ def _record_outcomes(
 def clear_tenant_evidence(conn: psycopg.Connection, tenant_id: str) -> int:
     """With the LLM off, the tenant's evidence holds no LLM rows from an earlier configuration."""
     with conn.transaction():
+        lock_tenant_writes(conn, tenant_id)
         conn.execute("delete from icp.llm_outcomes where tenant_id = %s", (tenant_id,))
         return conn.execute(
             "delete from icp.icp_evidence where tenant_id = %s and source = 'llm'", (tenant_id,)
