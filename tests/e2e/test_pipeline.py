@@ -78,10 +78,16 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
             ) as context:
                 sensor_after_cli = new_intake_sensor(context)
             # Two `icp run`s of the tenant at once.
+            # stderr to files, not pipes: a pipe left unread could stall the run holding the tenant's lock.
+            logs = [tmp_path_factory.mktemp("icp_run") / "stderr.log" for _ in range(2)]
             both = [
-                subprocess.Popen([ICP, "run", "--tenant", DEMO_TENANT], stderr=subprocess.DEVNULL) for _ in range(2)
+                subprocess.Popen(
+                    [ICP, "run", "--tenant", DEMO_TENANT], stdout=subprocess.DEVNULL, stderr=log.open("wb")
+                )
+                for log in logs
             ]
             concurrent_exits = [p.wait(timeout=600) for p in both]
+            outputs = [log.read_text(errors="replace") for log in logs]
             concurrent_runs = stored.get_run_records(
                 filters=dg.RunsFilter(job_name="tenant_refresh", tags={"dagster/partition": DEMO_TENANT}), limit=2
             )
@@ -94,6 +100,7 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
         "counts": counts_after_first,
         "sensor_after_cli": sensor_after_cli,
         "concurrent_exits": concurrent_exits,
+        "concurrent_stderr_tails": [out[-3000:] for out in outputs],
         "concurrent_runs": concurrent_runs,
         "counts_after_concurrent": counts_after_concurrent,
         "url": database_url,
@@ -107,7 +114,7 @@ def test_a_daemon_started_after_icp_run_requests_no_second_run(demo_run: dict) -
 
 
 def test_two_runs_of_one_tenant_at_once_are_serialised_without_duplicate_rows(demo_run: dict) -> None:
-    assert demo_run["concurrent_exits"] == [0, 0]
+    assert demo_run["concurrent_exits"] == [0, 0], demo_run["concurrent_stderr_tails"]
     later, earlier = demo_run["concurrent_runs"]  # newest first
     assert earlier.dagster_run.status == later.dagster_run.status == dg.DagsterRunStatus.SUCCESS
     assert earlier.end_time <= later.start_time  # one after the other, never both at once

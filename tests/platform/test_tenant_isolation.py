@@ -331,6 +331,8 @@ def test_analyst_gets_limits_and_no_lasting_objects(pipeline: dict, analyst: str
     try:
         with psycopg.connect(with_database(analyst_url(server_url, member, password), database_name(analyst))) as conn:
             conn.execute("create temporary table pipeline_scratch (x int)")
+            # Dropped here: a closed session's temp tables go asynchronously, and would block the drop role below.
+            conn.execute("drop table pipeline_scratch")
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(member)))
