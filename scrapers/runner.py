@@ -6,8 +6,9 @@ The Twisted reactor cannot be restarted inside one process, so every crawl is a 
 The crawl reads tenant input (websites and everything they serve), so its process gets little:
 an allow-listed environment (CRAWL_ENV_ALLOWED: no API keys, no database credentials, no proxy
 settings), its own process group, and a time budget (ICP_CRAWL_BUDGET_S): past it the group is
-asked to stop (SIGTERM: Scrapy closes the spider and the feed, so the records written so far are
-kept), then killed; every site without an outcome by then gets one marked as timed out.
+asked to stop (SIGTERM), then killed; the feed writes each record through to the file
+(scrapers/feeds.py), so what finished is kept either way, and every site without an outcome by
+then gets one marked as timed out.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def run_crawl(
 
 def _run_in_group(command: list[str], env: dict[str, str], budget_s: float) -> tuple[int, str, bool]:
     """Run the crawler in its own session and process group; past ``budget_s`` seconds SIGTERM
-    the group (a graceful Scrapy shutdown flushes the feed), then SIGKILL it after STOP_GRACE_S.
+    the group, then SIGKILL it after STOP_GRACE_S (a download that never ends keeps Scrapy from stopping).
     Returns (exit code, stderr, whether the budget ended it)."""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as stderr:
         process = subprocess.Popen(

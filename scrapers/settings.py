@@ -103,4 +103,6 @@ ITEM_PIPELINES = {
     "scrapers.pipelines.EvidenceDedupePipeline": 200,  # after the scrub: on the values stored
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Each record reaches the file when exported, so a crawl killed at its budget keeps what finished.
+FEED_STORAGES = {"": "scrapers.feeds.UnbufferedFileFeedStorage", "file": "scrapers.feeds.UnbufferedFileFeedStorage"}
 LOG_LEVEL = "INFO"

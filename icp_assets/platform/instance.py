@@ -60,7 +60,10 @@ def prepare_environment() -> str:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text() != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML)
+        # Whole or not at all: another `icp` process may be reading it right now.
+        partial = config.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_text(DAGSTER_YAML)
+        partial.replace(config)
     os.environ["DAGSTER_HOME"] = str(home)
     return url
 
