@@ -69,6 +69,29 @@ def test_concurrent_migrations_apply_each_version_exactly_once(blank_url: str) -
     assert _applied(blank_url) == VERSIONS
 
 
+def test_commands_hardening_the_databases_at_once_all_succeed(blank_url: str) -> None:
+    """`icp run`, `icp ui` and `icp analyst add` each harden the product's databases; at once, none fails."""
+    migrate(blank_url)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def harden() -> None:
+        try:
+            with psycopg.connect(blank_url, autocommit=True) as conn:
+                start.wait()
+                for _ in range(25):
+                    conn.execute("select icp.harden_product_databases()")
+        except BaseException as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=harden) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
 def test_every_table_dbt_reads_exists(fresh_database_url: str) -> None:
     """The dbt sources are the tables the Python side must provide."""
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
