@@ -165,6 +165,67 @@ BEST_CUSTOMERS: tuple[DemoCompany, ...] = (
     ),
 )
 
+# Four more customers a refined intake adds (journey 4: refine and compare); in the registry and
+# served like the others, but not in the first intake.
+MORE_BEST_CUSTOMERS: tuple[DemoCompany, ...] = (
+    DemoCompany(
+        "Tuas Distribution Centre",
+        "TUAS DISTRIBUTION CENTRE PTE. LTD.",
+        "tuasdc.com.sg",
+        "201811456K",
+        "52102",
+        140,
+        "638366",
+        "2018-04-11",
+        industries=("warehousing", "third-party logistics"),
+        integrations=("NetSuite", "Salesforce"),
+        technologies=("HubSpot",),
+        job_titles=("Warehouse Manager", "Head of Operations"),
+    ),
+    DemoCompany(
+        "Loyang Storage",
+        "LOYANG STORAGE SOLUTIONS PTE LTD",
+        "loyangstorage.sg",
+        "201209871M",
+        "52101",
+        60,
+        "508988",
+        "2012-10-05",
+        industries=("warehousing", "logistics"),
+        integrations=("NetSuite", "Salesforce"),
+        technologies=("Google Analytics",),
+        job_titles=("Supply Chain Manager", "Warehouse Manager"),
+    ),
+    DemoCompany(
+        "Changi Cargo Links",
+        "CHANGI CARGO LINKS PTE. LTD.",
+        "changicargolinks.com",
+        "201705432W",
+        "52292",
+        110,
+        "819458",
+        "2017-08-21",
+        industries=("freight forwarding", "air cargo"),
+        integrations=("SAP", "Salesforce"),
+        technologies=("HubSpot",),
+        job_titles=("Head of Logistics", "Operations Director"),
+    ),
+    DemoCompany(
+        "Jurong Port Forwarders",
+        "JURONG PORT FORWARDERS PTE LTD",
+        "jurongportforwarders.sg",
+        "200815678D",
+        "52292",
+        75,
+        "619098",
+        "2008-11-14",
+        industries=("freight forwarding", "sea freight"),
+        integrations=("SAP", "Salesforce"),
+        technologies=("Google Analytics",),
+        job_titles=("Head of Logistics", "Supply Chain Manager"),
+    ),
+)
+
 CHURNED_CUSTOMERS: tuple[DemoCompany, ...] = (
     DemoCompany(
         "Saffron Table",
@@ -226,7 +287,7 @@ DEMO_SSIC_TITLES: dict[str, str] = _demo_subclass_titles()
 
 
 def all_companies() -> tuple[DemoCompany, ...]:
-    return (VENDOR, *BEST_CUSTOMERS, *CHURNED_CUSTOMERS)
+    return (VENDOR, *BEST_CUSTOMERS, *MORE_BEST_CUSTOMERS, *CHURNED_CUSTOMERS)
 
 
 def demo_intake() -> dict:
@@ -243,4 +304,21 @@ def demo_intake() -> dict:
         "deal": {"acv_usd": 12000, "cycle_days": 45, "price_floor_usd": 6000},
         "champion_titles": ["Head of Operations", "Supply Chain Manager"],
         "triggers": ["opening a new warehouse", "moving off spreadsheets"],
+        # Who Stockwise does not sell to (its churned restaurant, shop and consultancy); none of
+        # its best customers falls under these, so its three cards stay.
+        "exclusions": {
+            "ssic": ["47", "56"],
+            "headcount_min": 10,
+            "integrations": ["Square"],
+            "notes": "Not for restaurants or shops selling over the counter",
+        },
     }
+
+
+def refined_demo_intake() -> dict:
+    """The demo vendor's refined intake (journey 4): four more best customers, and food
+    wholesale (SSIC group 463) declared as a segment it no longer sells to."""
+    intake = demo_intake()
+    intake["best_customers"] += [{"name": c.name, "website": f"https://{c.domain}"} for c in MORE_BEST_CUSTOMERS]
+    intake["exclusions"]["ssic"] = [*intake["exclusions"]["ssic"], "463"]
+    return intake

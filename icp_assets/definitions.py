@@ -14,13 +14,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from icp_assets.defs import dbt, registry, tenant
+from icp_assets.defs import dbt, registry, scoring, tenant
 from icp_assets.defs.dbt import dbt_project
 from resources.crawler import CrawlerResource
 from resources.llm import LlmResource
 from resources.postgres import PostgresResource
 from resources.registry_files import RegistryFilesResource
 from sensors.new_intake import new_intake_sensor
+from sensors.registry_files import registry_files_sensor
 from sensors.run_failure import run_failure_alert
 
 
@@ -56,6 +57,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         registry.defs,
         tenant.defs,
+        scoring.defs,
         dbt.defs,
-        dg.Definitions(sensors=[new_intake_sensor, run_failure_alert], resources=resources()),
+        dg.Definitions(sensors=[new_intake_sensor, run_failure_alert, registry_files_sensor], resources=resources()),
     )

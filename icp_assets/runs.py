@@ -1,4 +1,5 @@
-"""Running a tenant's partition in this process (`icp run`), recorded in the shared Dagster instance.
+"""Running Dagster jobs in this process, recorded in the shared Dagster instance: a tenant's
+partition (`icp run`) and a registry load (`icp registry load`).
 
 Runs of one tenant never overlap: the daemon's queue holds one run per tenant partition (the tag
 limit in dagster.yaml) and counts this process's run among them, while this process waits for a
@@ -9,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 
 from icp_assets.definitions import defs
+from icp_assets.defs.dbt import dbt_registry_models
 from icp_assets.defs.partitions import RESPONSE_ID_TAG, tenant_partitions
+from icp_assets.defs.registry import BAD_REGISTRY_FILE, acra_entities, match_index, registry_refresh_job, ssic_codes
 from icp_assets.defs.tenant import tenant_refresh_job
 from icp_assets.domain.intake import current_response_id
 
@@ -74,3 +79,61 @@ def run_tenant(
         )
     log.info("tenant=%s stage=run run_id=%s success=%s", tenant_id, result.run_id, result.success)
     return result
+
+
+def run_registry(
+    instance: DagsterInstance,
+    acra_files: Sequence[Path] = (),
+    ssic_files: Sequence[Path] = (),
+    full_release: bool = False,
+    allow_mass_delisting: bool = False,
+    console_level: str = "INFO",
+) -> ExecuteInProcessResult:
+    """Load the named files through the registry_refresh job: the ACRA files (then the match index)
+    and/or the SSIC files, then every registry dbt model, so the registry is ready for tenant runs.
+    The files travel as the run's config, so the run in the Dagster UI shows what it loaded."""
+    selection = set(dbt_registry_models.keys)
+    ops: dict[str, dict] = {}
+    if acra_files:
+        selection |= {acra_entities.key, match_index.key}
+        ops[acra_entities.op.name] = {
+            "config": {
+                "files": [str(Path(f).resolve()) for f in acra_files],
+                "full_release": full_release,
+                "allow_mass_delisting": allow_mass_delisting,
+            }
+        }
+    if ssic_files:
+        selection.add(ssic_codes.key)
+        ops[ssic_codes.op.name] = {"config": {"files": [str(Path(f).resolve()) for f in ssic_files]}}
+    job = defs().resolve_job_def(registry_refresh_job.name)
+    log.info("stage=registry starting %s: %d ACRA and %d SSIC files", job.name, len(acra_files), len(ssic_files))
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=sorted(selection, key=lambda key: key.to_user_string()),
+        run_config={"ops": ops, **console_log_config(console_level)},
+        tags={"icp/trigger": "cli"},
+        raise_on_error=False,
+    )
+    log.info("stage=registry run_id=%s success=%s", result.run_id, result.success)
+    return result
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    message: str
+    bad_input: bool  # the run's input was refused (a bad registry file), not the run itself broken
+
+
+def run_failure(result: ExecuteInProcessResult) -> RunFailure | None:
+    """Why a run failed: its first failed step's message, and whether the input was to blame."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        failure = event.step_failure_data
+        user = failure.user_failure_data
+        if user is not None and user.description:
+            bad_input = BAD_REGISTRY_FILE in user.metadata and bool(user.metadata[BAD_REGISTRY_FILE].value)
+            return RunFailure(user.description, bad_input)
+        return RunFailure(f"{event.step_key}: {failure.error.message.strip() if failure.error else 'failed'}", False)
+    return None if result.success else RunFailure("the run failed", False)

@@ -1,4 +1,8 @@
-"""Where the registry source files are: the ACRA CSVs and, optionally, the SingStat SSIC files."""
+"""Where the registry source files are: the ACRA CSVs and, optionally, the SingStat SSIC files.
+
+The ACRA folder holds one full release (every CSV data.gov.sg publishes for one date): loading it
+delists the entities its files do not list (see icp_assets.domain.registry.acra).
+"""
 
 from __future__ import annotations
 
@@ -33,8 +37,9 @@ class RegistryFilesResource(ConfigurableResource):
         folder = self.acra_folder()
         return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
-    def ssic_structure_file(self) -> Path | None:
-        return _ssic_file(Path(self.ssic_dir), SSIC_STRUCTURE_STEM) if self.ssic_dir else None
-
-    def ssic_index_file(self) -> Path | None:
-        return _ssic_file(Path(self.ssic_dir), SSIC_INDEX_STEM) if self.ssic_dir else None
+    def ssic_files(self) -> list[Path]:
+        """The classification structure and the alphabetical index found in the SSIC folder."""
+        if not self.ssic_dir:
+            return []
+        found = (_ssic_file(Path(self.ssic_dir), stem) for stem in (SSIC_STRUCTURE_STEM, SSIC_INDEX_STEM))
+        return [path for path in found if path is not None]

@@ -12,14 +12,14 @@ import os
 import sys
 import warnings
 
-from icp_assets.cli import crawl, database, registry, tenant
+from icp_assets.cli import crawl, database, registry, scoring, seeds, tenant
 from icp_assets.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "main"]
 
 log = logging.getLogger("icp")
 
-COMMAND_FAMILIES = (database, tenant, crawl, registry)
+COMMAND_FAMILIES = (database, tenant, crawl, registry, seeds, scoring)
 
 
 def main(argv: list[str] | None = None) -> int:

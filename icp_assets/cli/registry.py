@@ -1,30 +1,55 @@
-"""`icp registry load` and `icp resolve`: the ACRA registry and SSIC reference, and matching a CSV to them."""
+"""`icp registry load` and `icp resolve`: the ACRA registry and SSIC reference, and matching a CSV to them.
+
+`registry load` leaves the registry ready for tenant runs: rows, SSIC reference, match index and the
+registry dbt models, all through one registry_refresh run on the product's Dagster instance.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from icp_assets.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from icp_assets.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from icp_assets.domain.registry.acra import MAX_DELISTED_SHARE
 
-log = logging.getLogger("icp")
+if TYPE_CHECKING:
+    from dagster import ExecuteInProcessResult
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     registry = commands.add_parser("registry", help="the ACRA registry and SSIC reference").add_subparsers(
         required=True, metavar="ACTION"
     )
-    load = registry.add_parser("load", help="load ACRA CSVs and/or SSIC files")
-    load.add_argument("--acra", nargs="+", type=Path, default=[], metavar="CSV")
+    load = registry.add_parser(
+        "load",
+        help="load ACRA CSVs and/or SSIC files, then build the match index and the registry models",
+        description="Load the files named (through the registry_refresh job, so the Dagster UI shows the run),"
+        " then rebuild the match index and the registry models: afterwards `icp run` can run.",
+    )
+    load.add_argument("--acra", nargs="+", type=Path, default=[], metavar="CSV", help="data.gov.sg ACRA CSVs")
     load.add_argument(
         "--ssic",
         nargs="+",
         type=Path,
         default=[],
-        metavar="XLSX",
-        help="SingStat classification-structure and/or alphabetical-index xlsx",
+        metavar="FILE",
+        help="SingStat SSIC 2020 classification structure and/or alphabetical index (xlsx, or CSV in that layout)",
+    )
+    load.add_argument(
+        "--full-release",
+        action="store_true",
+        help="the --acra files are the whole release (every file data.gov.sg publishes): entities they do"
+        " not list are marked delisted. Without it the rows are only added or updated",
+    )
+    load.add_argument(
+        "--allow-mass-delisting",
+        action="store_true",
+        # argparse %-formats help texts: the share's "%" is written "%%".
+        help=f"with --full-release: delist however many entities the release leaves out (without it, more than"
+        f" {MAX_DELISTED_SHARE:.0%}% of the listed entities is refused as a missing file)",
     )
     load.set_defaults(handler=_registry_load)
 
@@ -35,29 +60,73 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _registry_load(args: argparse.Namespace) -> int:
-    from icp_assets.domain.registry.acra import load_acra_csvs
-    from icp_assets.domain.registry.ssic import load_ssic_index, load_ssic_structure
-    from icp_assets.platform.database import product_database_url
-    from icp_assets.platform.db import migrate
+    from dagster import DagsterInstance
+
+    from icp_assets.platform.instance import prepare_environment
+    from icp_assets.runs import run_failure, run_registry
+
+    problems = _load_problems(args)
+    if problems:
+        for problem in problems:
+            print(f"registry load: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    prepare_environment()
+    with contextlib.redirect_stdout(sys.stderr):  # the run's progress (dbt's included) is not output
+        result = run_registry(DagsterInstance.get(), args.acra, args.ssic, args.full_release, args.allow_mass_delisting)
+    if not result.success:
+        failure = run_failure(result)
+        print(f"registry load failed (run {result.run_id}): {failure.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT if failure.bad_input else EXIT_FAILED
+    for line in _summary(result):
+        print(line)
+    print(f"registry ready (run {result.run_id})")
+    return EXIT_OK
+
+
+def _load_problems(args: argparse.Namespace) -> list[str]:
+    """Everything wrong with the command's files, one line each, found before anything is written."""
+    from icp_assets.domain.registry.acra import RegistryFileError, check_acra_csv
+    from icp_assets.domain.registry.ssic import ssic_file_kind
 
     if not args.acra and not args.ssic:
-        print("registry load: give --acra CSV... and/or --ssic XLSX...", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    missing = [p for p in [*args.acra, *args.ssic] if not p.is_file()]
-    if missing:
-        print(f"registry load: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    url = product_database_url()
-    migrate(url)
-    if args.acra:
-        stats = load_acra_csvs(url, args.acra, progress=lambda n: log.info("acra: %s rows read", f"{n:,}"))
-        print(f"acra_entities: {stats}")
-    for path in args.ssic:
-        if "index" in path.name.lower():
-            print(f"ssic_index: {load_ssic_index(url, path)} phrases")
-        else:
-            print(f"ssic_codes: {load_ssic_structure(url, path)} codes")
-    return EXIT_OK
+        return ["give --acra CSV... and/or --ssic FILE..."]
+    if args.full_release and not args.acra:
+        return ["--full-release needs the release's --acra files"]
+    if args.allow_mass_delisting and not args.full_release:
+        return ["--allow-mass-delisting only applies with --full-release"]
+    problems = []
+    for path, check in [*((p, check_acra_csv) for p in args.acra), *((p, ssic_file_kind) for p in args.ssic)]:
+        if not path.is_file():
+            problems.append(f"no such file: {path}")
+            continue
+        try:
+            check(path)
+        except RegistryFileError as err:
+            problems.append(str(err))
+    return problems
+
+
+def _summary(result: ExecuteInProcessResult) -> list[str]:
+    """One line per registry asset the run materialized, from its metadata."""
+
+    def metadata(node: str) -> dict | None:
+        events = result.asset_materializations_for_node(node)
+        return {key: value.value for key, value in events[0].metadata.items()} if events else None
+
+    lines = []
+    if acra := metadata("acra_entities"):
+        lines.append(
+            f"acra_entities: {acra['rows_read']:,} rows read: {acra['inserted']:,} inserted,"
+            f" {acra['updated']:,} updated, {acra['unchanged']:,} unchanged, {acra['skipped']:,} skipped,"
+            f" {acra['delisted']:,} delisted" + (" (full release)" if acra["full_release"] else "")
+        )
+    if ssic := metadata("ssic_codes"):
+        lines.append(f"ssic_codes: {ssic['codes']:,} codes, {ssic['index_phrases']:,} index phrases")
+    if index := metadata("match_index"):
+        lines.append(f"match_index: {index['entities']:,} entities, {index['names']:,} names")
+    models = result.asset_materializations_for_node("dbt_registry_models")
+    lines.append(f"registry models: {len(models)} built")
+    return lines
 
 
 def _resolve(args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ SOURCE_ASSETS: dict[tuple[str, str], str] = {
     ("icp", "seed_matches"): "seed_matches",
     ("icp", "icp_evidence"): "llm_evidence",  # the last writer: registry, crawl, then LLM evidence
     ("icp", "crawl_outcomes"): "crawl_evidence",
+    # Written after the cards: read only by the `scoring` models, a dbt asset of their own
+    # (icp_assets/defs/scoring.py) that runs after it.
+    ("icp", "account_scores"): "account_scores",
     ("registry", "acra_entities"): "acra_entities",
     ("registry", "ssic_codes"): "ssic_codes",
     ("registry", "ssic_index"): "ssic_codes",

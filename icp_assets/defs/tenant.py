@@ -12,12 +12,14 @@ import dagster as dg
 from icp_assets.defs.partitions import RESPONSE_ID_TAG, TENANT_GROUP, TENANT_MODELS_GROUP, tenant_partitions
 from icp_assets.defs.registry import match_index, ssic_codes
 from icp_assets.domain import crawl, llm
+from icp_assets.domain.cards.compare import APPEARED, CHANGED, DISAPPEARED, compare_with_previous
 from icp_assets.domain.cards.publish import publish_cards
-from icp_assets.domain.cards.render import cards_markdown
+from icp_assets.domain.cards.render import cards_markdown, comparison_markdown
 from icp_assets.domain.intake import current_response_id
+from icp_assets.domain.matching.confirmations import resolution_script
 from icp_assets.domain.matching.index_store import load_match_index
 from icp_assets.domain.matching.matcher import Matcher
-from icp_assets.domain.matching.seed_matches import match_seeds
+from icp_assets.domain.matching.seed_matches import AmbiguousSeed, match_seeds
 from icp_assets.domain.seeds import link_seeds_to_companies
 from icp_assets.platform.paths import match_index_dir
 from resources.crawler import CrawlerResource
@@ -74,17 +76,28 @@ def intake_seeds(context: dg.AssetExecutionContext, postgres: PostgresResource) 
     deps=[intake_seeds, match_index, ssic_codes],
     kinds={"postgres"},
     check_specs=[
-        dg.AssetCheckSpec("match_rate_sla", asset="seed_matches", description=">= 80% of seeds matched to ACRA"),
+        dg.AssetCheckSpec(
+            "match_rate_sla",
+            asset="seed_matches",
+            description=">= 80% of seeds matched to ACRA (seeds confirmed not in the registry left out)",
+        ),
         dg.AssetCheckSpec("mapping_time_sla", asset="seed_matches", description="seeds mapped within 300 s"),
+        dg.AssetCheckSpec(
+            "ambiguous_seeds",
+            asset="seed_matches",
+            description="no seed left ambiguous: each is settled with `icp seeds confirm` (the commands are in"
+            " the check's metadata)",
+        ),
     ],
 )
 def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
-    """Each seed matched to an ACRA entity (domain, exact, fuzzy or former name) plus its registry evidence."""
+    """Each seed matched to an ACRA entity (domain, exact, fuzzy or former name, or as the tenant
+    confirmed it) plus its registry evidence."""
     started = time.perf_counter()
     with postgres.connection() as conn:
         response_id = intake_of_run(context, conn)
     if response_id is None:
-        return superseded("match_rate_sla", "mapping_time_sla")
+        return superseded("match_rate_sla", "mapping_time_sla", "ambiguous_seeds")
     # The saved index of the current registry version (rebuilt here if the registry changed).
     index, info = load_match_index(postgres.url(), match_index_dir())
     context.log.info(f"match index {info.version}: {len(index):,} entities ({'built' if info.built else 'loaded'})")
@@ -97,7 +110,7 @@ def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) 
                 check_name="match_rate_sla",
                 passed=counts.match_rate >= MATCH_RATE_SLA,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"match_rate": counts.match_rate},
+                metadata={"match_rate": counts.match_rate, "not_in_registry": counts.not_in_registry},
             ),
             dg.AssetCheckResult(
                 check_name="mapping_time_sla",
@@ -105,16 +118,40 @@ def seed_matches(context: dg.AssetExecutionContext, postgres: PostgresResource) 
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"elapsed_s": elapsed},
             ),
+            ambiguous_seeds_check(context.partition_key, counts.ambiguous_seeds),
         ],
         metadata={
             "seeds": counts.seeds,
             "matched": counts.matched,
             "ambiguous": counts.ambiguous,
             "unmatched": counts.unmatched,
+            "confirmed": counts.confirmed,
+            "not_in_registry": counts.not_in_registry,
             "match_rate": dg.MetadataValue.float(round(counts.match_rate, 3)),
             "registry_evidence_rows": counts.registry_evidence,
             "registry_version": info.version,
             "elapsed_s": dg.MetadataValue.float(round(elapsed, 2)),
+        },
+    )
+
+
+def ambiguous_seeds_check(tenant_id: str, ambiguous: tuple[AmbiguousSeed, ...]) -> dg.AssetCheckResult:
+    """WARN while a seed is ambiguous and unconfirmed, with the commands that settle each one."""
+    if not ambiguous:
+        return dg.AssetCheckResult(
+            check_name="ambiguous_seeds", passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={"ambiguous": 0}
+        )
+    script = resolution_script(tenant_id, ((s.name, s.candidates) for s in ambiguous))
+    return dg.AssetCheckResult(
+        check_name="ambiguous_seeds",
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(ambiguous)} seed(s) ambiguous: run one `icp seeds confirm` line of `resolve_with` per"
+        f" seed, then `icp run --tenant {tenant_id}`",
+        metadata={
+            "ambiguous": len(ambiguous),
+            "ambiguous_seeds": dg.MetadataValue.json([s.name for s in ambiguous]),
+            "resolve_with": dg.MetadataValue.md(f"```sh\n{script}\n```"),
         },
     )
 
@@ -203,15 +240,25 @@ def llm_evidence(
     ],
 )
 def suggestion_cards(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
-    """The tenant's micro-ICP cards, published for its current intake and shown here as markdown."""
+    """The tenant's micro-ICP cards, published for its current intake and shown here as markdown,
+    with what changed since its previous intake with cards (the first: every card appeared)."""
     with postgres.connection() as conn:
         response_id = intake_of_run(context, conn)
         if response_id is None:
             return superseded("cards_cite_evidence")
         cards = publish_cards(conn, context.partition_key, response_id)
+        comparison = compare_with_previous(conn, context.partition_key, response_id)
     unsupported = [c["suggestion_id"] for c in cards if not c["evidence_count"]]
     return dg.MaterializeResult(
-        metadata={"cards": len(cards), "preview": dg.MetadataValue.md(cards_markdown(cards))},
+        metadata={
+            "cards": len(cards),
+            "preview": dg.MetadataValue.md(cards_markdown(cards)),
+            "changes": dg.MetadataValue.md(comparison_markdown(comparison)),
+            "cards_appeared": comparison.count(APPEARED) if comparison else len(cards),
+            "cards_disappeared": comparison.count(DISAPPEARED) if comparison else 0,
+            "cards_changed": comparison.count(CHANGED) if comparison else 0,
+            **({"compared_with_intake": comparison.previous_response_id} if comparison else {}),
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name="cards_cite_evidence", passed=not unsupported, metadata={"without_evidence": unsupported}

@@ -6,7 +6,9 @@ A small recursive-descent parser (NOT binds tighter than AND, AND tighter than O
 group) turns the text into a tree; ``to_sql`` compiles the tree into a parameterised WHERE clause
 over ``registry.acra_entities e`` (values only ever travel as parameters). The terms and the age
 bands are the ones dbt's icp_targeting_pack writes, so a card's audience_expression can be
-pasted here as is.
+pasted here as is; the intake's SSIC exclusions arrive there as ``AND NOT`` terms of any SSIC
+level (``ssic4`` for a 4-digit class). Headcount and integrations are not in ACRA, so no term
+sizes them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ _AGE_BAND_SQL = (
 # attribute -> (value pattern, description, SQL with one %s placeholder)
 ATTRIBUTES: dict[str, tuple[str, str, str]] = {
     "ssic": (r"[0-9]{5}", "a 5-digit SSIC code", "e.primary_ssic_code = %s"),
+    "ssic4": (r"[0-9]{4}", "a 4-digit SSIC class", "left(e.primary_ssic_code, 4) = %s"),
     "ssic3": (r"[0-9]{3}", "a 3-digit SSIC group", "left(e.primary_ssic_code, 3) = %s"),
     "ssic2": (r"[0-9]{2}", "a 2-digit SSIC division", "left(e.primary_ssic_code, 2) = %s"),
     "section": (
@@ -78,7 +81,7 @@ ATTRIBUTES: dict[str, tuple[str, str, str]] = {
         r"[a-z_]+",
         "a status such as live or struck_off",
         # A prefix test, not LIKE: the value's "_" must match "_" only, never any character.
-        "starts_with(lower(regexp_replace(coalesce(e.entity_status_description, ''), '[^A-Za-z]+', '_', 'g')), %s)",
+        "starts_with(lower(regexp_replace(coalesce(e.current_status, ''), '[^A-Za-z]+', '_', 'g')), %s)",
     ),
     "postal_district": (r"[0-9]{2}", "a 2-digit postal district", "left(e.postal_code, 2) = %s"),
     "age_band": ("|".join(re.escape(b) for b in AGE_BANDS), "one of " + ", ".join(AGE_BANDS), f"{_AGE_BAND_SQL} = %s"),
@@ -231,17 +234,26 @@ def size_audience(conn: psycopg.Connection, tenant_id: str, text: str, sample_si
     if sample_size < 0:
         raise ValueError(f"sample size must be 0 or more, got {sample_size}")
     sample_size = min(sample_size, MAX_SAMPLE)
-    where, params = to_sql(parse(text))
-    base = (
-        f"from registry.acra_entities e where {where} and e.uen not in ("
-        " select m.uen from icp.seed_matches m where m.tenant_id = %s and m.status = 'matched'"
-        " and m.uen is not null)"
-    )
+    base, params = audience_from(tenant_id, text)
     with conn.cursor(row_factory=dict_row) as cur:
-        total = cur.execute(f"select count(*) as n {base}", [*params, tenant_id]).fetchone()["n"]
+        total = cur.execute(f"select count(*) as n {base}", params).fetchone()["n"]
         sample = cur.execute(
             "select e.uen, e.entity_name as name, e.primary_ssic_code as ssic, e.postal_code,"
             f" e.entity_status_description as status {base} order by e.uen limit %s",
-            [*params, tenant_id, sample_size],
+            [*params, sample_size],
         ).fetchall()
     return Audience(total=total, sample=sample)
+
+
+def audience_from(tenant_id: str, text: str) -> tuple[str, list[str]]:
+    """``from ... where ...`` over ``registry.acra_entities e`` selecting the expression's audience,
+    and its parameters: the matching entities minus the customers and churned accounts of the
+    tenant's current intake that matched the registry (those dbt's icp_audience leaves out)."""
+    where, params = to_sql(parse(text))
+    return (
+        f"from registry.acra_entities e where {where} and e.uen not in ("
+        " select m.uen from icp.seed_matches m join icp.customer_seeds s on s.seed_id = m.seed_id"
+        " where m.tenant_id = %s and m.status = 'matched' and m.uen is not null and s.response_id = ("
+        " select max(response_id) from icp.icp_intake_responses where tenant_id = %s))",
+        [*params, tenant_id, tenant_id],
+    )

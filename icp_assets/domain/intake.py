@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import (
+    AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -90,10 +92,32 @@ class LostCustomer(_Strict):
         return None if value is None else _check_website(value)
 
 
+def _one_or_many(value: Any) -> Any:
+    """A single text answer stands for a list of one ("en" is ["en"])."""
+    return [value] if isinstance(value, str) else value
+
+
 class GeoLanguageTz(_Strict):
-    geos: list[ShortText] = Field(default_factory=list, max_length=30)
-    languages: list[ShortText] = Field(default_factory=list, max_length=20)
-    timezone: ShortText | None = None
+    """Where the vendor sells. The plan's keys (`geo`, `language`, `tz`) and the long ones (`geos`,
+    `languages`, `timezone`) are both accepted and stored as the long ones; geo and language take a
+    text or a list of texts."""
+
+    geos: Annotated[list[ShortText], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, max_length=30, validation_alias=AliasChoices("geos", "geo")
+    )
+    languages: Annotated[list[ShortText], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, max_length=20, validation_alias=AliasChoices("languages", "language")
+    )
+    timezone: ShortText | None = Field(default=None, validation_alias=AliasChoices("timezone", "tz"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for long, short in (("geos", "geo"), ("languages", "language"), ("timezone", "tz")):
+                if long in data and short in data:
+                    raise ValueError(f"give {short!r} or {long!r}, not both")
+        return data
 
 
 class Deal(_Strict):
@@ -156,7 +180,83 @@ class AdvancedSections(_Strict):
         return self
 
 
-EmployeeBand = Literal["1-9", "10-49", "50-249", "250-999", "1000+"]
+MAX_HEADCOUNT = 10_000_000  # a bound of an employee band or of an exclusion
+# "50-200" with a hyphen, en dash, em dash or another dash (spaces around it allowed), or "1000+";
+# numbers may group thousands with commas ("1,000+").
+_COUNT = r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,8})"
+_EMPLOYEE_BAND = re.compile(rf"\s*{_COUNT}\s*(?:[-\u2010-\u2015\u2212]\s*{_COUNT}|(\+))\s*")
+
+
+def _employee_band(value: Any) -> str:
+    """A headcount band with its bounds kept, written "LOW-HIGH" or "LOW+" ("50–200" -> "50-200")."""
+    shape = 'a range such as "50-200" (hyphen, en or em dash) or a floor such as "1000+"'
+    if not isinstance(value, str):
+        raise ValueError(f"must be text: {shape}")
+    match = _EMPLOYEE_BAND.fullmatch(value)
+    if match is None:
+        raise ValueError(f"must be {shape}, got {_shown(value)}")
+    low, high = int(match[1].replace(",", "")), None if match[3] else int(match[2].replace(",", ""))
+    if not 1 <= low <= MAX_HEADCOUNT or (high is not None and high > MAX_HEADCOUNT):
+        raise ValueError(f"bounds must lie within 1 to {MAX_HEADCOUNT:,}, got {_shown(value)}")
+    if high is not None and low > high:
+        raise ValueError(f"the low bound {low} is above the high bound {high}")
+    return f"{low}+" if high is None else f"{low}-{high}"
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
+EmployeeBand = Annotated[str, PlainValidator(_employee_band)]
+
+# An excluded SSIC code: a 5-digit subclass, a 4-digit class, a 3-digit group, a 2-digit
+# division, or a section letter (A-U).
+_SSIC_EXCLUSION = re.compile(r"[0-9]{2,5}|[A-U]")
+
+
+def _ssic_exclusion(value: Any) -> str:
+    shape = "a 5-digit SSIC code, a 2-4 digit division, group or class, or a section letter A-U"
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'must be text (quoted, so leading zeros survive: "{value}"), {shape}')
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, {shape}")
+    code = value.strip().upper()
+    if not _SSIC_EXCLUSION.fullmatch(code):
+        raise ValueError(f"must be {shape}, got {_shown(value)}")
+    return code
+
+
+SsicExclusion = Annotated[str, PlainValidator(_ssic_exclusion)]
+
+
+class Exclusions(_Strict):
+    """Who the vendor does not sell to (the anti-ICP as rules the cards obey): SSIC codes at any
+    level, companies with fewer staff than ``headcount_min`` or more than ``headcount_max``,
+    companies using one of ``integrations``; ``notes`` is free text read for anti-ICP themes."""
+
+    ssic: list[SsicExclusion] = Field(default_factory=list, max_length=30)
+    headcount_min: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
+    headcount_max: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
+    integrations: list[ShortText] = Field(default_factory=list, max_length=20)
+    notes: LongText | None = None
+
+    @field_validator("ssic")
+    @classmethod
+    def _distinct_codes(cls, codes: list[str]) -> list[str]:
+        return list(dict.fromkeys(codes))
+
+    @model_validator(mode="after")
+    def _floor_below_ceiling(self) -> Exclusions:
+        if (
+            self.headcount_min is not None
+            and self.headcount_max is not None
+            and self.headcount_min > self.headcount_max
+        ):
+            raise ValueError(
+                f"headcount_min {self.headcount_min} is above headcount_max {self.headcount_max}:"
+                " nobody would be left to target"
+            )
+        return self
 
 
 class Intake(_Strict):
@@ -171,6 +271,7 @@ class Intake(_Strict):
     deal: Deal | None = None
     champion_titles: list[ShortText] = Field(default_factory=list, max_length=20)
     triggers: list[ShortText] = Field(default_factory=list, max_length=20)
+    exclusions: Exclusions | None = None
     advanced: AdvancedSections | None = None
 
     _website = field_validator("website")(_check_website)
@@ -305,9 +406,12 @@ _TRIMMED = " \t\n\r"  # what is stripped around a short value anyway
 
 
 def _is_free_text(path: tuple) -> bool:
-    """A multi-line text field: a lost customer's reason or an advanced answer given as text."""
-    return (len(path) == 3 and path[0] == "lost_or_churned" and path[2] == "reason") or (
-        len(path) == 3 and path[0] == "advanced"
+    """A multi-line text field: a lost customer's reason, an advanced answer given as text, or the
+    exclusions' notes."""
+    return (
+        (len(path) == 3 and path[0] == "lost_or_churned" and path[2] == "reason")
+        or (len(path) == 3 and path[0] == "advanced")
+        or path == ("exclusions", "notes")
     )
 
 

@@ -11,6 +11,10 @@ outcomes and evidence rows.
 * ``coldbox`` (a second tenant): 4 best customers, three of them shared with stockwise (same
   ``icp.companies`` rows) but with coldbox's own evidence rows, including an integration label
   ("Coldbox Sensors") that only coldbox's evidence holds, to check tenant isolation.
+* ``stockwise-lean`` (``insert_excluding_tenant``): the demo intake again, its exclusions
+  (which leave stockwise's cards alone) replaced by SSIC group 521, subclass 46304, section J, a
+  headcount floor and ceiling, an integration and notes, to compare its cards, audiences and
+  negative ICP with stockwise's.
 
 Usage as a script (dev database)::
 
@@ -30,6 +34,17 @@ from demo.catalog import DemoCompany
 
 STOCKWISE = catalog.DEMO_TENANT
 COLDBOX = "coldbox"
+EXCLUDING = "stockwise-lean"
+# Warehousing (the group behind one of stockwise's cards), confectionery wholesale (in its food
+# card's group 463, no customer's), section J (none of its customers), small and huge companies,
+# QuickBooks (a churned customer's).
+EXCLUSIONS = {
+    "ssic": ["521", "46304", "J"],
+    "headcount_min": 10,
+    "headcount_max": 5000,
+    "integrations": ["QuickBooks"],
+    "notes": "No restaurants; nobody without a warehouse",
+}
 COLDBOX_ONLY_INTEGRATION = "Coldbox Sensors"
 
 # Titles for the SSIC levels above the demo subclasses (SSIC 2020 wording, shortened where long).
@@ -65,6 +80,7 @@ SSIC_PARENTS: dict[str, tuple[str, str]] = {
 }
 SECTION_OF_DIVISION = {"46": "G", "47": "G", "52": "H", "56": "I", "62": "J", "70": "M"}
 SUBCLASS_PARENT = {  # 5-digit -> class
+    "46304": "4630",
     "46302": "4630",
     "46303": "4630",
     "46307": "4630",
@@ -78,9 +94,15 @@ SUBCLASS_PARENT = {  # 5-digit -> class
     "70201": "7020",
 }
 
+# Subclasses only filler entities hold (no demo company): a part of a card's SSIC group that
+# none of its customers is in, for exclusions to take out of its audience.
+FILLER_ONLY_TITLES = {"46304": "Wholesale of confectionery and bakery products"}
+SSIC_TITLES = {**catalog.DEMO_SSIC_TITLES, **FILLER_ONLY_TITLES}
+
 # Filler ACRA entities per SSIC subclass: (live, struck off). Restaurants and software are common,
 # warehousing and freight rare: lift for the vendor's segments should come out > 1.
 FILLER_ENTITIES: dict[str, tuple[int, int]] = {
+    "46304": (4, 1),
     "46302": (6, 1),
     "46303": (8, 2),
     "46307": (5, 1),
@@ -140,7 +162,7 @@ def load_registry(conn: psycopg.Connection) -> None:
         else:
             parent, section = code[:-1], SECTION_OF_DIVISION[code[:2]]
         rows.append((code, level, title, parent, section))
-    for code, title in catalog.DEMO_SSIC_TITLES.items():
+    for code, title in SSIC_TITLES.items():
         rows.append((code, "subclass", title, SUBCLASS_PARENT[code], SECTION_OF_DIVISION[code[:2]]))
     with conn.cursor() as cur:
         cur.executemany(
@@ -149,7 +171,8 @@ def load_registry(conn: psycopg.Connection) -> None:
             rows,
         )
         entities = []
-        for company in (*catalog.all_companies(), COLDBOX_VENDOR):
+        # The first demo intake's world (the refined intake's extra customers are not in it).
+        for company in (catalog.VENDOR, *catalog.BEST_CUSTOMERS, *catalog.CHURNED_CUSTOMERS, COLDBOX_VENDOR):
             entities.append(
                 (
                     company.uen,
@@ -176,7 +199,7 @@ def load_registry(conn: psycopg.Connection) -> None:
                         "2010-01-01",
                         f"{100000 + n:06d}",
                         ssic,
-                        catalog.DEMO_SSIC_TITLES[ssic],
+                        SSIC_TITLES[ssic],
                     )
                 )
         cur.executemany(
@@ -442,9 +465,43 @@ def insert_fixture(url: str) -> dict[str, int]:
                 "must_have_integrations": ["NetSuite"],
                 "champion_titles": ["Warehouse Manager"],
                 "advanced": {"H": "Not for restaurants or cafes; no customers without cold storage"},
+                "exclusions": {"ssic": ["561"]},
             },
         )
+        # One graded account per tenant, as `icp score` leaves it (icp.account_scores).
+        for tenant_id, company in ((STOCKWISE, catalog.BEST_CUSTOMERS[0]), (COLDBOX, COLDBOX_BEST[0])):
+            source = f"acra:{company.uen}/primary_ssic_code"
+            conn.execute(
+                "insert into icp.account_scores (tenant_id, account_key, name, website, domain, uen, entity_name,"
+                " match_status, crawl_status, grade, best_rule, graded_against, matched, evidence_urls) values"
+                " (%s, %s, %s, %s, %s, %s, %s, 'matched', 'crawled', 'C', 'card 1: fixture', 'cards', %s, %s)",
+                (
+                    tenant_id,
+                    company.domain,
+                    company.name,
+                    f"https://{company.domain}/",
+                    company.domain,
+                    company.uen,
+                    company.legal_name,
+                    Jsonb([{"attribute": f"SSIC group {company.ssic[:3]}", "value": company.ssic, "source": source}]),
+                    [source],
+                ),
+            )
     return {"stockwise_old": old, "stockwise": current, "coldbox": coldbox}
+
+
+def insert_excluding_tenant(url: str) -> int:
+    """``EXCLUDING``: stockwise's customers and answers with ``EXCLUSIONS`` declared instead of the
+    demo's; its response id."""
+    with psycopg.connect(url) as conn:
+        return insert_tenant(
+            conn,
+            EXCLUDING,
+            catalog.VENDOR,
+            catalog.BEST_CUSTOMERS,
+            catalog.CHURNED_CUSTOMERS,
+            {**catalog.demo_intake(), "exclusions": EXCLUSIONS},
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -454,7 +511,7 @@ def main(argv: list[str]) -> None:
     url = argv[1] if len(argv) > 1 else "postgresql://postgres@127.0.0.1:5432/icp_dbt_dev"
     drop_database(url)
     migrate(url)
-    print(insert_fixture(url))
+    print(insert_fixture(url), insert_excluding_tenant(url))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def run_dbt(url: str, *args: str) -> float:
 def db_url(make_database):
     url = make_database()
     fixture.insert_fixture(url)
+    fixture.insert_excluding_tenant(url)
     yield url
     shutil.rmtree(Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt", ignore_errors=True)
 
@@ -191,6 +192,133 @@ def test_negative_icp_has_churn_themes(built):
     assert all(r["evidence"] for r in neg)
     anti = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s and kind = 'anti_icp'", B)
     assert {"food_service"} <= {r["theme_key"] for r in anti}
+
+
+def _cards(url: str, tenant: str) -> list[dict]:
+    return rows(
+        url,
+        "select s.*, t.audience_expression, t.reach_expression, a.precision_total, a.sample"
+        " from marts.icp_suggestions s join marts.icp_targeting_pack t using (suggestion_id)"
+        " join marts.icp_audience a using (suggestion_id) where s.tenant_id = %s order by s.rank",
+        tenant,
+    )
+
+
+WAREHOUSES = {"Harbourline Logistics", "Kallang Cold Chain", "Pioneer Warehousing"}  # SSIC group 521
+
+
+def test_excluded_ssic_group_removes_the_card_it_defined(built):
+    """Stockwise's warehousing card is defined by SSIC group 521; the same intake excluding 521
+    has no card defined by it or showing its customers, and the pick goes on to the next cards."""
+    before, after = _cards(built, A), _cards(built, fixture.EXCLUDING)
+    assert any("ssic3:521" in c["cluster"] for c in before)
+    assert set(next(c for c in before if "ssic3:521" in c["cluster"])["seed_names"]) == WAREHOUSES
+    assert [c["rank"] for c in after] == list(range(1, len(after) + 1))  # no hole where it was
+    assert {c["ssic_group"] for c in after} == {"463", "522"}
+    for card in after:
+        assert not any(a.startswith(("ssic5:521", "ssic3:521")) for a in card["cluster"]), card["cluster"]
+        assert not set(card["seed_names"]) & WAREHOUSES
+    # The candidates it came from are still there for analysts, with no eligible customer left.
+    excluded = rows(
+        built,
+        "select * from intermediate.int_card_candidates where tenant_id = %s and 'ssic3:521' = any(attributes)",
+        fixture.EXCLUDING,
+    )
+    assert excluded and all(c["eligible_seed_ids"] == [] and "ssic:521" in c["excluded_by"] for c in excluded)
+    kept = rows(
+        built,
+        "select * from intermediate.int_card_candidates where tenant_id = %s and 'ssic3:521' = any(attributes)",
+        A,
+    )
+    assert kept and all(c["eligible_seed_ids"] == c["seed_ids"] and c["excluded_by"] == [] for c in kept)
+
+
+def test_audiences_carry_exclusions_as_and_not_terms(built):
+    """Every expression ends with the SSIC exclusions as AND NOT terms, and the audience shrinks
+    by the excluded entities: 46304 lies in the food card's group 463, where no customer is."""
+    from icp_assets.domain.audience import size_audience
+
+    excluding = " AND NOT section:J AND NOT ssic3:521 AND NOT ssic:46304"
+    after = _cards(built, fixture.EXCLUDING)
+    assert after and all(c["audience_expression"].endswith(excluding) for c in after)
+    assert all(c["reach_expression"].endswith(excluding) for c in after)
+    assert all(c["audience_expression"].endswith(" AND NOT ssic2:47 AND NOT ssic2:56") for c in _cards(built, A))
+    food_before = next(c for c in _cards(built, A) if c["ssic_group"] == "463")
+    food_after = next(c for c in after if c["ssic_group"] == "463")
+    assert food_after["seed_names"] == food_before["seed_names"]
+    live_46304 = fixture.FILLER_ENTITIES["46304"][0]
+    assert food_after["precision_total"] == food_before["precision_total"] - live_46304
+    assert not any(r["ssic"] == "46304" for r in food_after["sample"])
+    with psycopg.connect(built) as conn:  # `icp audience` agrees with dbt's segment sums
+        for card in after:
+            assert size_audience(conn, fixture.EXCLUDING, card["audience_expression"]).total == card["precision_total"]
+        assert size_audience(conn, A, food_before["audience_expression"]).total == food_before["precision_total"]
+
+
+def test_negative_icp_lists_declared_exclusions(built):
+    neg = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s order by rank", fixture.EXCLUDING)
+    declared = {r["theme_key"]: r for r in neg if r["kind"] == "declared_exclusion"}
+    assert set(declared) == {
+        "ssic:521",
+        "ssic:46304",
+        "ssic:J",
+        "headcount_below:10",
+        "headcount_above:5000",
+        "integration:quickbooks",
+    }
+    assert [r["kind"] for r in neg[: len(declared)]] == ["declared_exclusion"] * len(declared)  # ranked first
+    warehousing = declared["ssic:521"]
+    assert warehousing["theme"] == "SSIC group 521 Warehousing and storage"
+    assert warehousing["best_with"] == 3 and "AND NOT ssic3:521" in warehousing["evidence"]
+    assert declared["headcount_below:10"]["churned_customers"] == ["Brightpath Consulting"]  # 8 staff
+    assert declared["integration:quickbooks"]["churned_customers"] == ["Brightpath Consulting"]
+    assert "not in the ACRA registry" in declared["integration:quickbooks"]["evidence"]
+    notes = [r for r in neg if r["kind"] == "anti_icp"]
+    assert {"food_service", "no_inventory"} <= {r["theme_key"] for r in notes}
+    assert all(r["evidence"].startswith("Intake (exclusion notes)") for r in notes)
+    # The demo's own exclusions: its churned shop and restaurant fall under them, no best customer.
+    demo = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s and kind = 'declared_exclusion'", A)
+    assert {r["theme_key"]: r["churned_customers"] for r in demo} == {
+        "ssic:47": ["Urban Threads"],
+        "ssic:56": ["Saffron Table"],
+        "headcount_below:10": ["Brightpath Consulting"],
+        "integration:square": ["Saffron Table"],
+    }
+    assert all(r["best_with"] == 0 for r in demo)
+
+
+def test_targeting_pack_carries_deal_triggers_and_exclusions(built):
+    intake = fixture.catalog.demo_intake()
+    for pack in rows(built, "select * from marts.icp_targeting_pack where tenant_id = %s", A):
+        assert (pack["acv_usd"], pack["price_floor_usd"], pack["sales_cycle_days"]) == (12000, 6000, 45)
+        assert pack["triggers"] == intake["triggers"]
+        assert pack["exclusion_terms"] == ["ssic2:47", "ssic2:56"] and pack["excluded_integrations"] == ["Square"]
+        assert pack["headcount_floor"] == 10 and pack["headcount_ceiling"] is None
+    for pack in rows(built, "select * from marts.icp_targeting_pack where tenant_id = %s", fixture.EXCLUDING):
+        assert pack["exclusion_terms"] == ["section:J", "ssic3:521", "ssic:46304"]
+        assert pack["excluded_integrations"] == ["QuickBooks"]
+        assert (pack["headcount_floor"], pack["headcount_ceiling"]) == (10, 5000)
+    coldbox = rows(built, "select * from marts.icp_targeting_pack where tenant_id = %s", B)
+    assert coldbox and all(p["price_floor_usd"] is None and p["triggers"] == [] for p in coldbox)
+    assert all(p["exclusion_terms"] == ["ssic3:561"] for p in coldbox)
+
+
+def test_budget_churn_is_compared_with_the_price_floor(built):
+    """Saffron Table left over price and the intake's price floor is USD 6,000: a negative theme,
+    and a flag on the card that shares an attribute with it (10-49 staff: the food card)."""
+    neg = rows(built, "select * from marts.icp_negative_icp where tenant_id = %s and kind = 'price_floor'", A)
+    assert len(neg) == 1 and neg[0]["churned_customers"] == ["Saffron Table"]
+    assert neg[0]["theme"].startswith("Lost on budget while the price floor is USD 6,000")
+    assert "ACV USD 12,000" in neg[0]["evidence"]
+    cards = _cards(built, A)
+    food = next(c for c in cards if c["ssic_group"] == "463")
+    assert food["negative_flags"][0].startswith("Lost on budget while your price floor is USD 6,000: Saffron Table")
+    assert "10-49 staff" in food["negative_flags"][0]
+    others = [f for c in cards if c["ssic_group"] != "463" for f in c["negative_flags"]]
+    assert not any(f.startswith("Lost on budget") for f in others)
+    # Coldbox's churned restaurant was too expensive too, but coldbox names no price floor.
+    assert not rows(built, "select 1 from marts.icp_negative_icp where tenant_id = %s and kind = 'price_floor'", B)
+    assert not any(f.startswith("Lost on budget") for c in _cards(built, B) for f in c["negative_flags"])
 
 
 def test_tenant_scoped_run_leaves_other_tenant_untouched(built):

@@ -35,6 +35,7 @@ def test_values_travel_as_parameters() -> None:
         ("ssic:62011 ssic2:63", 11, "unexpected 'ssic2:63'"),
         ("colour:red", 0, "unknown attribute 'colour'"),
         ("ssic:6201", 5, "5-digit SSIC code"),
+        ("NOT ssic4:620", 10, "4-digit SSIC class"),
         ("ssic:62011 AND OR ssic2:63", 15, "unexpected 'OR'"),
         ("ssic 62011", 0, "not attribute:value"),
         ("ssic:62011'; drop table x; --", 5, "5-digit SSIC code"),
@@ -99,6 +100,23 @@ def test_audience_on_postgres_excludes_the_tenants_customers(registry_url: str) 
         assert size_audience(conn, "acme", "section:J").total == 4  # E1, E2, E3, E4
         assert size_audience(conn, "acme", "postal_district:52 OR age_band:0-2y").total == 3
         assert size_audience(conn, "acme", "NOT ssic3:620", sample_size=1).sample[0]["uen"] == "E4"
+
+
+def test_exclusions_as_and_not_terms_at_every_ssic_level(registry_url: str) -> None:
+    """The shapes a card's audience_expression ends with when the intake excludes SSIC codes:
+    each AND NOT term takes its entities out of the count."""
+    live = "status:live AND (section:J OR ssic3:463)"  # E1, E2, E4, E5 (OWN is acme's own)
+    with psycopg.connect(registry_url) as conn:
+
+        def uens(text: str) -> list[str]:
+            return [r["uen"] for r in size_audience(conn, "acme", text, sample_size=10).sample]
+
+        assert uens(live) == ["E1", "E2", "E4", "E5"]
+        assert uens(f"{live} AND NOT ssic:62019") == ["E1", "E4", "E5"]
+        assert uens(f"{live} AND NOT ssic4:6201") == ["E4", "E5"]
+        assert uens(f"{live} AND NOT ssic3:620 AND NOT ssic2:63") == ["E5"]
+        assert uens(f"{live} AND NOT section:J") == ["E5"]
+        assert size_audience(conn, "acme", f"{live} AND NOT section:J AND NOT ssic4:4630").total == 0
 
 
 def test_cli_prints_total_and_sample_or_exits_2(

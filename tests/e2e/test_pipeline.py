@@ -18,6 +18,7 @@ from demo.vhost import VirtualHostServer
 from demo.websites import build_sites
 from icp_assets.cli import main
 from icp_assets.definitions import defs
+from icp_assets.domain.cards.accept import RULE_KEYS
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.platform.database import dagster_database_url, drop_database
 from icp_assets.runs import run_tenant
@@ -212,9 +213,7 @@ def test_table_output_and_accept(demo_run: dict, capsys: pytest.CaptureFixture[s
             "select actor, details ->> 'rule_id' from icp.audit_log where action = 'accept_suggestion'"
         ).fetchall()
     assert len(rules) == 1 and rules[0][0] == rule_id and rules[0][2] == "lead"
-    assert rules[0][1] == {
-        k: best[k] for k in ("title", "ssic_codes", "headcount_band", "integrations", "champion_titles")
-    }
+    assert rules[0][1] == {k: best[k] for k in RULE_KEYS}  # what the card defines, audience included
     assert audit == [("lead", str(rule_id))]
 
 

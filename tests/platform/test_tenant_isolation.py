@@ -37,7 +37,7 @@ ALL_SCHEMAS = (*TENANT_SCHEMAS, "registry", "public")
 
 
 def _add_published_rows(url: str, responses: dict[str, int]) -> None:
-    """Rows the Python stages write after dbt (cards, rules, audit), for both tenants, so every
+    """Rows the Python stages and commands write after dbt (cards, rules, audit, seed confirmations), for both tenants, so every
     `icp` table with a tenant_id has rows of each."""
     with psycopg.connect(url) as conn:
         for tenant in (A, B):
@@ -54,6 +54,11 @@ def _add_published_rows(url: str, responses: dict[str, int]) -> None:
             )
             conn.execute(
                 "insert into icp.audit_log (tenant_id, actor, action) values (%s, 'test', 'accept')", (tenant,)
+            )
+            conn.execute(
+                "insert into icp.seed_confirmations (tenant_id, seed_key, seed_name, confirmed_by)"
+                " values (%s, 'ACME', 'Acme', 'test')",
+                (tenant,),
             )
         conn.execute("insert into icp.audit_log (tenant_id, actor, action) values (null, 'test', 'registry_load')")
 

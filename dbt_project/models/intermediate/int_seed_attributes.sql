@@ -11,6 +11,10 @@
 -- Where a best customer has no observed size band, integration or buyer title, the intake's
 -- answers (employee_band, must_have_integrations, champion_titles) fill in as declared rows with
 -- no evidence behind them; statistics count observed rows only.
+-- excluded_by: the intake's declared exclusions (int_intake_exclusions) the attribute falls
+-- under: an SSIC level inside an excluded code or section, an integration or technology the
+-- vendor excluded, or a size band whose seed's median headcount lies below the floor or above
+-- the ceiling.
 with seeds as (
     select * from {{ ref('int_current_seeds') }}
     where {{ tenant_filter('tenant_id') }} and company_id is not null
@@ -209,8 +213,40 @@ declared as (
           where observed.tenant_id = seeds.tenant_id and observed.seed_id = seeds.seed_id
             and observed.namespace = answers.namespace
       )
+),
+
+attributes as (
+    select * from observed
+    union all
+    select * from declared
+),
+
+exclusions as (
+    select * from {{ ref('int_intake_exclusions') }}
+    where {{ tenant_filter('tenant_id') }}
 )
 
-select * from observed
-union all
-select * from declared
+select
+    attributes.*,
+    array(
+        select x.exclusion_key
+        from exclusions as x
+        where x.tenant_id = attributes.tenant_id
+          and case x.exclusion_kind
+              when 'ssic' then
+                  (attributes.namespace in ('ssic5', 'ssic3', 'ssic2')
+                   and (starts_with(attributes.attribute_key, x.exclusion_value)
+                        or left(attributes.attribute_key, 2) = any(x.ssic_divisions)))
+                  or (attributes.namespace = 'ssic_section' and attributes.attribute_key = x.exclusion_value)
+              when 'integration' then
+                  attributes.namespace in ('integration', 'technology')
+                  and attributes.attribute_key = lower(x.exclusion_value)
+              when 'headcount_below' then
+                  attributes.namespace = 'size_band' and attributes.numeric_value < x.headcount_limit
+              when 'headcount_above' then
+                  attributes.namespace = 'size_band' and attributes.numeric_value > x.headcount_limit
+              else false
+          end
+        order by x.exclusion_key
+    )                                                as excluded_by
+from attributes

@@ -6,10 +6,26 @@
 -- (SSIC levels, postal district) are joined to segments; the broad one (age band, a quarter of
 -- the registry per value) is checked on those segments and its own count comes from
 -- int_registry_attribute_counts: reach = |narrow hits| + |age band| - |narrow hits in the band|.
+-- The intake's SSIC exclusions (the expressions' AND NOT terms) leave out every segment whose
+-- subclass lies in an excluded code or section, on every side of those sums.
 -- The sample is 10 matching entities (by SSIC, UEN).
 with packs as (
     select * from {{ ref('icp_targeting_pack') }}
     where {{ tenant_filter('tenant_id') }}
+),
+
+ssic_exclusions as (
+    select tenant_id, exclusion_value
+    from {{ ref('int_intake_exclusions') }}
+    where {{ tenant_filter('tenant_id') }} and exclusion_kind = 'ssic'
+),
+
+-- Registry segments under an excluded SSIC code (any level) or section, per tenant.
+excluded_segments as (
+    select distinct x.tenant_id, seg.segment_id, seg.age_band, seg.live_entities
+    from ssic_exclusions as x
+    inner join {{ ref('int_registry_segments') }} as seg
+        on starts_with(seg.ssic5, x.exclusion_value) or seg.ssic_section = x.exclusion_value
 ),
 
 filters as (
@@ -52,6 +68,10 @@ matched as (
     from narrow_hits as hits
     inner join card_filters as cf on cf.suggestion_id = hits.suggestion_id
     inner join {{ ref('int_registry_segments') }} as segments on segments.segment_id = hits.segment_id
+    where not exists (
+        select 1 from excluded_segments as ex
+        where ex.tenant_id = hits.tenant_id and ex.segment_id = hits.segment_id
+    )
 ),
 
 segment_totals as (
@@ -73,12 +93,26 @@ age_totals as (
     group by cf.suggestion_id
 ),
 
--- The tenant's own customers and churned accounts that are live registry entities.
+-- The excluded part of those age bands.
+age_excluded as (
+    select cf.suggestion_id, sum(ex.live_entities) as age_band_excluded
+    from card_filters as cf
+    inner join excluded_segments as ex on ex.tenant_id = cf.tenant_id and ex.age_band = any(cf.age_bands)
+    group by cf.suggestion_id
+),
+
+-- The tenant's own customers and churned accounts that are live registry entities (and not
+-- excluded, so not in any audience anyway).
 own as (
     select distinct seeds.tenant_id, live.*
     from {{ ref('int_current_seeds') }} as seeds
     inner join {{ ref('int_registry_live_entities') }} as live on live.uen = seeds.uen
     where {{ tenant_filter('seeds.tenant_id') }} and seeds.match_status = 'matched'
+      and not exists (
+          select 1 from ssic_exclusions as x
+          where x.tenant_id = seeds.tenant_id
+            and (starts_with(live.ssic5, x.exclusion_value) or live.ssic_section = x.exclusion_value)
+      )
 ),
 
 own_matches as (
@@ -114,8 +148,8 @@ select
         (coalesce(st.precision_total, 0) - coalesce(om.in_precision, 0))::bigint
     end                                                                                    as precision_total,
     case when packs.audience_expression is not null then
-        (coalesce(st.narrow_total, 0) + coalesce(ages.age_band_total, 0) - coalesce(st.narrow_in_age_band, 0)
-            - coalesce(om.in_reach, 0))::bigint
+        (coalesce(st.narrow_total, 0) + coalesce(ages.age_band_total, 0) - coalesce(age_ex.age_band_excluded, 0)
+            - coalesce(st.narrow_in_age_band, 0) - coalesce(om.in_reach, 0))::bigint
     end                                                                                    as reach_total,
     coalesce(om.in_reach, 0)::bigint                                                       as own_excluded,
     coalesce(sample.rows, '[]'::jsonb)                                                     as sample
@@ -123,6 +157,7 @@ from packs
 left join card_filters as cf on cf.suggestion_id = packs.suggestion_id
 left join segment_totals as st on st.suggestion_id = packs.suggestion_id
 left join age_totals as ages on ages.suggestion_id = packs.suggestion_id
+left join age_excluded as age_ex on age_ex.suggestion_id = packs.suggestion_id
 left join own_matches as om on om.suggestion_id = packs.suggestion_id
 left join lateral (
     select jsonb_agg(jsonb_build_object('uen', e.uen, 'name', e.entity_name, 'ssic', e.ssic5,

@@ -5,13 +5,18 @@
 -- 2. Cards are picked greedily: the candidate with the best score = Wilson lower bound of its
 --    share of not-yet-covered best customers x ln(lift); its customers are then taken, so cards
 --    cover different customers. A pick needs min_support_seeds(n) uncovered customers.
---    At most 5 cards when the intake named >= 5 best customers, else at most 2.
+--    At most 5 cards when the intake named >= 5 best customers, else at most 2. Customers under
+--    the intake's declared exclusions are never counted (int_card_candidates.eligible_seed_ids):
+--    a candidate with an excluded defining attribute has none left and is never picked, so
+--    another candidate takes its place, and no card shows an excluded customer.
 -- 3. A card is reduced_evidence when the intake named < 5 best customers, it covers fewer than
 --    max(card_confident_seeds, card_confident_support * n) customers, its lift's Wilson lower bound is under card_min_lift_lower,
 --    or a crawl of its customers was blocked / missing. Nothing co-occurring: no card at all.
 -- 4. The card takes the integrations, buyer titles, industries and size band held by at least
 --    half of its customers (its defining attributes first); champion titles fall back to the
---    intake's declared ones. negative_flags: its attributes also seen among churned customers.
+--    intake's declared ones. negative_flags: its attributes also seen among churned customers,
+--    led, when the intake names a price floor, by a budget flag: churned customers who left over
+--    price and share an attribute with the card.
 {% set card_namespaces = "('integration', 'buyer_title', 'size_band', 'industry_served')" %}
 
 with recursive seeds as (
@@ -39,12 +44,12 @@ picks as (
            best.new_seeds as covered
     from intake
     cross join lateral (
-        select c.candidate_id, c.seed_ids as new_seeds
+        select c.candidate_id, c.eligible_seed_ids as new_seeds
         from {{ ref('int_card_candidates') }} as c
         where c.tenant_id = intake.tenant_id
-          and c.seeds_with >= {{ min_support_seeds('intake.seeds_total') }}
-        order by {{ wilson_lower('c.seeds_with', 'intake.seeds_total') }} * ln(c.lift) desc, c.specificity desc,
-                 c.candidate_id
+          and cardinality(c.eligible_seed_ids) >= {{ min_support_seeds('intake.seeds_total') }}
+        order by {{ wilson_lower('cardinality(c.eligible_seed_ids)', 'intake.seeds_total') }} * ln(c.lift) desc,
+                 c.specificity desc, c.candidate_id
         limit 1
     ) as best
     union all
@@ -55,7 +60,7 @@ picks as (
         select c.candidate_id, fresh.new_seeds
         from {{ ref('int_card_candidates') }} as c
         cross join lateral (
-            select array(select unnest(c.seed_ids) except select unnest(picks.covered) order by 1) as new_seeds
+            select array(select unnest(c.eligible_seed_ids) except select unnest(picks.covered) order by 1) as new_seeds
         ) as fresh
         where c.tenant_id = picks.tenant_id
           and cardinality(fresh.new_seeds) >= {{ min_support_seeds('picks.seeds_total') }}
@@ -249,6 +254,46 @@ flags as (
     group by cards.tenant_id, cards.rank
 ),
 
+-- Churned customers who left over price or budget (churn_reason_themes 'price'), when the intake
+-- names a price floor.
+budget_churned as (
+    select seeds.tenant_id, seeds.seed_id, seeds.seed_name, intake.price_floor_usd
+    from seeds
+    inner join intake on intake.tenant_id = seeds.tenant_id and intake.price_floor_usd is not null
+    inner join {{ ref('churn_reason_themes') }} as themes
+        on themes.theme_key = 'price' and seeds.churn_reason ~* themes.pattern
+    where seeds.seed_kind = 'lost'
+),
+
+-- A card sharing an attribute (defining or shown) with them: their budget fell short of the
+-- price floor, so the card's accounts of their kind are poor fits.
+budget_flags as (
+    select
+        cards.tenant_id,
+        cards.rank,
+        format('Lost on budget while your price floor is USD %s: %s left over price and shared %s'
+               || ' with this card; accounts below the floor are poor fits',
+               to_char(min(budget.price_floor_usd), 'FM999,999,999,990'),
+               string_agg(distinct budget.seed_name, ', ' order by budget.seed_name),
+               string_agg(distinct trim(format(ns.phrase, lost.attribute_value, '')), ', '
+                          order by trim(format(ns.phrase, lost.attribute_value, '')))) as flag
+    from cards
+    inner join budget_churned as budget on budget.tenant_id = cards.tenant_id
+    inner join {{ ref('int_seed_attributes') }} as lost
+        on lost.tenant_id = budget.tenant_id and lost.seed_id = budget.seed_id
+    inner join {{ ref('attribute_namespaces') }} as ns on ns.namespace = lost.namespace
+    where {{ tenant_filter('lost.tenant_id') }}
+      and (
+            (lost.namespace || ':' || lost.attribute_key) = any(cards.cluster)
+            or exists (
+                select 1 from shown
+                where shown.tenant_id = cards.tenant_id and shown.rank = cards.rank
+                  and shown.namespace = lost.namespace and shown.attribute_key = lost.attribute_key
+            )
+      )
+    group by cards.tenant_id, cards.rank
+),
+
 vendor_integrations as (
     select intake.tenant_id, array_agg(distinct ev.signal_label order by ev.signal_label) as labels
     from intake
@@ -306,7 +351,7 @@ assembled as (
             select x from unnest(coalesce(kept_lists.integrations, '{}')) as x
             where lower(x) in (select lower(v) from unnest(vendor_integrations.labels) as v)
         )                                                         as vendor_confirmed,
-        coalesce(flags.negative_flags, '{}')                      as negative_flags,
+        array_remove(array[budget_flags.flag], null) || coalesce(flags.negative_flags, '{}') as negative_flags,
         cards.thin
             or seed_names.any_crawl_reduced
             or kept_lists.evidence_count is null                  as reduced_evidence
@@ -316,6 +361,7 @@ assembled as (
     left join kept_lists on kept_lists.tenant_id = cards.tenant_id and kept_lists.rank = cards.rank
     left join seed_names on seed_names.tenant_id = cards.tenant_id and seed_names.rank = cards.rank
     left join flags on flags.tenant_id = cards.tenant_id and flags.rank = cards.rank
+    left join budget_flags on budget_flags.tenant_id = cards.tenant_id and budget_flags.rank = cards.rank
     left join cluster_text on cluster_text.tenant_id = cards.tenant_id and cluster_text.rank = cards.rank
     left join intake on intake.tenant_id = cards.tenant_id
     left join vendor_integrations on vendor_integrations.tenant_id = cards.tenant_id

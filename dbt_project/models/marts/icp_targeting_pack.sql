@@ -2,10 +2,29 @@
 -- `icp audience` expression, technographic filters (integrations), title filters (champions)
 -- and a short pitch. The SSIC filter is the card's defining SSIC attribute, or else the SSIC
 -- subclasses of its customers. Registry filters of one namespace are OR'ed, namespaces AND'ed
--- (precision); reach_expression OR's them all; both are limited to live companies.
+-- (precision); reach_expression OR's them all; both are limited to live companies and end with
+-- the intake's SSIC exclusions as AND NOT terms. The exclusions the registry cannot apply
+-- (headcount floor / ceiling, integrations: not in ACRA) are listed for the enrichment step,
+-- beside the deal (ACV, price floor, sales cycle) and the buying triggers.
 with cards as (
     select * from {{ ref('icp_suggestions') }}
     where {{ tenant_filter('tenant_id') }}
+),
+
+intake as (
+    select * from {{ ref('int_current_intake') }}
+    where {{ tenant_filter('tenant_id') }}
+),
+
+-- The declared SSIC exclusions as `icp audience` terms, e.g. " AND NOT ssic3:521".
+exclusions as (
+    select
+        tenant_id,
+        array_agg(audience_term order by audience_term)                         as terms,
+        string_agg(' AND NOT ' || audience_term, '' order by audience_term)     as clause
+    from {{ ref('int_intake_exclusions') }}
+    where {{ tenant_filter('tenant_id') }} and audience_term is not null
+    group by tenant_id
 ),
 
 namespaces as (
@@ -75,8 +94,18 @@ select
     -- Audiences count live companies, so both expressions say so: pasted into `icp audience`
     -- they give the totals icp_audience reports.
     'status:live AND ' || (select string_agg(clause, ' AND ' order by namespace) from by_namespace as b
-      where b.suggestion_id = cards.suggestion_id)                  as audience_expression,
-    'status:live AND (' || expressions.reach_expression || ')'      as reach_expression,
+      where b.suggestion_id = cards.suggestion_id)
+      || coalesce(exclusions.clause, '')                            as audience_expression,
+    'status:live AND (' || expressions.reach_expression || ')'
+      || coalesce(exclusions.clause, '')                            as reach_expression,
+    coalesce(exclusions.terms, '{}')                                as exclusion_terms,
+    intake.exclude_integrations                                     as excluded_integrations,
+    intake.exclude_headcount_below                                  as headcount_floor,
+    intake.exclude_headcount_above                                  as headcount_ceiling,
+    intake.acv_usd,
+    intake.price_floor_usd,
+    intake.sales_cycle_days,
+    intake.triggers,
     concat(
         format('For %s', coalesce(nullif(array_to_string(cards.champion_titles, ' / '), ''), 'operations leads')),
         format(' at %s', lower(left(cards.title, 1)) || substr(cards.title, 2)),
@@ -87,4 +116,6 @@ select
         '.'
     )                                                               as pitch
 from cards
+inner join intake on intake.tenant_id = cards.tenant_id
 left join expressions on expressions.suggestion_id = cards.suggestion_id
+left join exclusions on exclusions.tenant_id = cards.tenant_id

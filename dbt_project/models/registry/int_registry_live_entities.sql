@@ -1,5 +1,6 @@
--- Registry baseline (not tenant data): the live ACRA entities with the attributes the ICP models
--- compare seeds against (SSIC levels, postal district, age band). Indexed for audience samples.
+-- Registry baseline (not tenant data): the live ACRA entities (stg's is_live: listed in the latest
+-- full release, status "Live ...") with the attributes the ICP models compare seeds against
+-- (SSIC levels, postal district, age band). Indexed for audience samples.
 {{ config(post_hook=[
     "create index if not exists int_registry_live_entities_ssic_idx on {{ this }} (ssic5, uen)",
     "analyze {{ this }}",

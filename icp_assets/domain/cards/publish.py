@@ -101,7 +101,11 @@ def _jsonable(card: dict) -> dict:
 
 def latest_cards(conn: psycopg.Connection, tenant_id: str) -> list[dict]:
     """The cards published for the tenant's current intake, best first."""
-    response_id = current_response_id(conn, tenant_id)
+    return published_cards(conn, tenant_id, current_response_id(conn, tenant_id))
+
+
+def published_cards(conn: psycopg.Connection, tenant_id: str, response_id: int) -> list[dict]:
+    """The cards published for one of the tenant's intakes, best first (every intake's are kept)."""
     rows = conn.execute(
         "select card from icp.icp_suggestions where tenant_id = %s and response_id = %s order by rank",
         (tenant_id, response_id),

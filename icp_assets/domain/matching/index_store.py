@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def fetch_registry_entities(url: str, batch_size: int = 10_000) -> Iterator[RegistryEntity]:
-    """Stream every entity (name, status, former names) for building a Matcher."""
-    query = sql.SQL("select uen, entity_name, entity_status_description, {} from registry.acra_entities").format(
+    """Stream every entity (name, status, former names) for building a Matcher; the status is the
+    current one, so an entity a full release no longer lists ('Delisted') is not preferred as live."""
+    query = sql.SQL("select uen, entity_name, current_status, {} from registry.acra_entities").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in FORMER_NAME_COLUMNS)
     )
     with psycopg.connect(url) as conn:

@@ -1,7 +1,9 @@
 """The seed-matching stage: the current seeds matched to ACRA entities, plus their registry evidence.
 
-The tenant's matches and registry evidence are replaced in one transaction, so a re-run replaces
-rather than duplicates and a failure leaves the previous state intact.
+A seed the tenant confirmed (``confirmations``) takes the confirmed entity, or stays unmatched when
+confirmed to be in none, whatever the matcher says. The tenant's matches and registry evidence are
+replaced in one transaction, so a re-run replaces rather than duplicates and a failure leaves the
+previous state intact.
 """
 
 from __future__ import annotations
@@ -13,9 +15,18 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from icp_assets.domain.intake import current_response_id, lock_tenant_writes
+from icp_assets.domain.matching.confirmations import CONFIRMED, applying_to, tenant_confirmations
 from icp_assets.domain.matching.matcher import Matcher, MatchResult
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AmbiguousSeed:
+    """A seed the matcher could not decide between close candidates, and nobody has confirmed."""
+
+    name: str
+    candidates: tuple[dict, ...]
 
 
 @dataclass(frozen=True)
@@ -25,10 +36,16 @@ class MatchCounts:
     ambiguous: int
     unmatched: int
     registry_evidence: int
+    confirmed: int = 0  # seeds decided by a confirmation (included in matched or unmatched)
+    not_in_registry: int = 0  # unmatched seeds confirmed to be in no registry entity
+    ambiguous_seeds: tuple[AmbiguousSeed, ...] = ()
 
     @property
     def match_rate(self) -> float:
-        return self.matched / self.seeds if self.seeds else 0.0
+        """Matched share of the seeds that can be matched: a seed confirmed to be in no registry
+        entity is no miss of the matcher."""
+        matchable = self.seeds - self.not_in_registry
+        return self.matched / matchable if matchable else 0.0
 
 
 _REGISTRY_EVIDENCE_SQL = """
@@ -66,7 +83,12 @@ def match_seeds(
         "select seed_id, name, domain from icp.customer_seeds where response_id = %s order by seed_id",
         (response_id,),
     ).fetchall()
-    results: list[tuple[int, MatchResult]] = [(seed_id, matcher.match(name, domain)) for seed_id, name, domain in seeds]
+    confirmations = tenant_confirmations(conn, tenant_id)
+    results: list[tuple[int, str, MatchResult]] = []
+    for seed_id, name, domain in seeds:
+        found = matcher.match(name, domain)
+        confirmation = applying_to(name, domain, confirmations)
+        results.append((seed_id, name, confirmation.as_match(found) if confirmation else found))
     with conn.transaction():
         lock_tenant_writes(conn, tenant_id)
         conn.execute("delete from icp.seed_matches where tenant_id = %s", (tenant_id,))
@@ -76,18 +98,35 @@ def match_seeds(
                 " values (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (seed_id, tenant_id, r.uen, r.entity_name, r.score, r.method, r.status, Jsonb(r.candidates))
-                    for seed_id, r in results
+                    for seed_id, _, r in results
                 ],
             )
         conn.execute("delete from icp.icp_evidence where tenant_id = %s and source = 'registry'", (tenant_id,))
         evidence = conn.execute(_REGISTRY_EVIDENCE_SQL, {"tenant": tenant_id, "response": response_id}).rowcount
-    statuses = [r.status for _, r in results]
+    statuses = [r.status for _, _, r in results]
+    confirmed = [r for _, _, r in results if r.method == CONFIRMED]
     counts = MatchCounts(
         seeds=len(results),
         matched=statuses.count("matched"),
         ambiguous=statuses.count("ambiguous"),
         unmatched=statuses.count("unmatched"),
         registry_evidence=evidence,
+        confirmed=len(confirmed),
+        not_in_registry=sum(r.status == "unmatched" for r in confirmed),
+        ambiguous_seeds=tuple(
+            AmbiguousSeed(name, tuple(r.candidates)) for _, name, r in results if r.status == "ambiguous"
+        ),
     )
-    log.info("tenant=%s stage=seed_matches %s", tenant_id, counts)
+    log.info(
+        "tenant=%s stage=seed_matches seeds=%d matched=%d ambiguous=%d unmatched=%d confirmed=%d"
+        " not_in_registry=%d registry_evidence=%d",
+        tenant_id,
+        counts.seeds,
+        counts.matched,
+        counts.ambiguous,
+        counts.unmatched,
+        counts.confirmed,
+        counts.not_in_registry,
+        counts.registry_evidence,
+    )
     return counts

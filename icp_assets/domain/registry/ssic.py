@@ -9,12 +9,16 @@ import csv
 import logging
 import re
 import warnings
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import openpyxl
 import psycopg
+from openpyxl.utils.exceptions import InvalidFileException
 
-from icp_assets.domain.registry.acra import clean_ssic
+from icp_assets.domain.registry.acra import RegistryFileError, clean_ssic
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +47,23 @@ def _cell_text(value: object) -> str | None:
 def _read_rows(path: Path) -> list[tuple]:
     """Every row of the first sheet of SingStat's xlsx, or of a CSV in the same layout.
 
-    The SingStat files are small (under 15k rows), so rows are read in one go.
+    The SingStat files are small (under 15k rows), so rows are read in one go. A file that is
+    neither raises RegistryFileError.
     """
-    if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            return [tuple(row) for row in csv.reader(handle)]
-    with warnings.catch_warnings():
-        # SingStat's files carry print settings openpyxl cannot parse; they do not affect data.
-        warnings.simplefilter("ignore", UserWarning)
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-        workbook.close()
+    try:
+        if path.suffix.lower() == ".csv":
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                return [tuple(row) for row in csv.reader(handle)]
+        with warnings.catch_warnings():
+            # SingStat's files carry print settings openpyxl cannot parse; they do not affect data.
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+            workbook.close()
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, UnicodeDecodeError, csv.Error) as err:
+        raise RegistryFileError(f"{path}: not a SingStat SSIC xlsx or CSV ({err})") from err
+    except OSError as err:
+        raise RegistryFileError(f"{path}: cannot read: {err.strerror or err}") from err
     return rows
 
 
@@ -63,7 +73,9 @@ def _sheet_rows(path: Path, header_first_cell: str) -> tuple[list[str], list[tup
     for position, row in enumerate(rows):
         if row and _cell_text(row[0]) == header_first_cell:
             return [_cell_text(c) or "" for c in row], rows[position + 1 :]
-    raise ValueError(f"{path}: no header row starting with {header_first_cell!r}")
+    raise RegistryFileError(
+        f"{path}: not in SingStat's SSIC layout (no header row starting with {header_first_cell!r})"
+    )
 
 
 def ssic_level(code: str) -> str:
@@ -132,3 +144,29 @@ def load_ssic_index(url: str, path: Path) -> int:
             )
     log.info("loaded %d SSIC index phrases from %s", len(pairs), Path(path).name)
     return len(pairs)
+
+
+SsicKind = Literal["structure", "index"]
+
+
+def ssic_file_kind(path: Path) -> SsicKind:
+    """Which SingStat file this is, told by its header ("SSIC 2020 Title" or "SSIC 2020 Alphabetical
+    Index Description"), so files load whatever they are named. Raises RegistryFileError for a
+    file in neither layout."""
+    header, _ = _sheet_rows(Path(path), "SSIC 2020")
+    return "index" if any("index" in cell.lower() for cell in header) else "structure"
+
+
+@dataclass(frozen=True)
+class SsicLoadStats:
+    codes: int
+    index_phrases: int
+
+
+def load_ssic_files(url: str, paths: list[Path]) -> SsicLoadStats:
+    """Load SingStat's classification structure and/or alphabetical index files, each told by its
+    header; every file is checked before anything is written."""
+    kinds = [(ssic_file_kind(path), Path(path)) for path in paths]
+    codes = sum(load_ssic_structure(url, path) for kind, path in kinds if kind == "structure")
+    phrases = sum(load_ssic_index(url, path) for kind, path in kinds if kind == "index")
+    return SsicLoadStats(codes, phrases)

@@ -47,6 +47,8 @@ def test_accepting_a_current_card_stores_its_rule_and_audits_it(conn: psycopg.Co
                 "headcount_band": "50-249",
                 "integrations": ["NetSuite"],
                 "champion_titles": ["Supply Chain Manager"],
+                "cluster": None,  # the hand-made mart has no cluster column; dbt's always fills it
+                "audience_expression": "status:live AND ssic:52101",
             },
             "lead@vendor",
         )

@@ -9,7 +9,14 @@ import psycopg
 import pytest
 
 from demo.catalog import DEMO_SSIC_DIR, DEMO_SSIC_TITLES
-from icp_assets.domain.registry.ssic import load_ssic_index, load_ssic_structure
+from icp_assets.domain.registry.acra import RegistryFileError
+from icp_assets.domain.registry.ssic import (
+    SsicLoadStats,
+    load_ssic_files,
+    load_ssic_index,
+    load_ssic_structure,
+    ssic_file_kind,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"  # ../shared/data beside the checkout
 STRUCTURE_XLSX = SHARED_DATA / "ssic2020-classification-structure.xlsx"
@@ -139,3 +146,51 @@ def test_load_official_ssic_files(fresh_database_url):
             "select md5(string_agg(row(c.*)::text, ',' order by code)) from registry.ssic_codes c"
         ).fetchone()
     assert before == after
+
+
+# --- files told apart by their header, whatever their name; bad files refused before any write ---
+
+
+def test_files_are_told_apart_by_header_and_loaded_together(tmp_path, fresh_database_url):
+    index = write_ssic_workbook(
+        tmp_path / "download (1).xlsx",
+        ("SSIC 2020", "SSIC 2020 Alphabetical Index Description", "Skills Framework Identifier"),
+        [("46302", "Seafood wholesale", None)],
+    )
+    structure = write_ssic_workbook(
+        tmp_path / "download (2).xlsx",
+        ("SSIC 2020", "SSIC 2020 Title"),
+        [("G", "WHOLESALE AND RETAIL TRADE"), ("46", "WHOLESALE TRADE")],
+    )
+    assert (ssic_file_kind(index), ssic_file_kind(structure), ssic_file_kind(DEMO_STRUCTURE_CSV)) == (
+        "index",
+        "structure",
+        "structure",
+    )
+    assert load_ssic_files(fresh_database_url, [index, structure]) == SsicLoadStats(codes=2, index_phrases=1)
+
+
+@pytest.mark.skipif(not STRUCTURE_XLSX.exists(), reason="official SSIC files not available")
+def test_official_files_are_told_apart():
+    assert (ssic_file_kind(STRUCTURE_XLSX), ssic_file_kind(INDEX_XLSX)) == ("structure", "index")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("structure.xlsx", b"uen,entity_name\n1,A\n", "not a SingStat SSIC xlsx or CSV"),
+        ("structure.csv", b"uen,entity_name\n1,A\n", "not in SingStat's SSIC layout"),
+        ("structure.csv", b"\xff\xfe\x00binary", "not a SingStat SSIC xlsx or CSV"),
+    ],
+    ids=["text named xlsx", "ACRA csv", "binary csv"],
+)
+def test_a_file_in_neither_layout_is_refused_and_nothing_is_written(
+    tmp_path, fresh_database_url, name, content, message
+):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    with pytest.raises(RegistryFileError, match=message):
+        ssic_file_kind(bad)
+    with pytest.raises(RegistryFileError, match=message):
+        load_ssic_files(fresh_database_url, [DEMO_STRUCTURE_CSV, bad])
+    assert ssic_rows(fresh_database_url) == {}
