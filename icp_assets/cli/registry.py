@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from icp_assets.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from icp_assets.domain.registry.acra import MAX_DELISTED_SHARE
+from icp_assets.domain.registry.acra import MAX_DELISTED_LETTER_SHARE, MAX_DELISTED_SHARE
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
@@ -49,7 +49,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         # argparse %-formats help texts: the share's "%" is written "%%".
         help=f"with --full-release: delist however many entities the release leaves out (without it, more than"
-        f" {MAX_DELISTED_SHARE:.0%}% of the listed entities is refused as a missing file)",
+        f" {MAX_DELISTED_SHARE:.0%}% of the listed entities, or more than {MAX_DELISTED_LETTER_SHARE:.0%}% of those"
+        " under one first letter, is refused as a missing file)",
     )
     load.set_defaults(handler=_registry_load)
 
