@@ -1,5 +1,7 @@
 """The README's quick start on registry files in the real layouts, run as written: registry load,
-intake, run, cards, with no other step.
+intake, run, cards, with no other step. Then journey 4, refine and compare, as a user would go on:
+a refined intake with four more customers and an excluded SSIC group gives cards without that group,
+audiences that leave it out, and a comparison that lists what changed.
 
 The ACRA files are the synthetic registry in data.gov.sg's layout and file names
 (`ACRAInformationonCorporateEntitiesA.csv` ... `Others.csv`); the SSIC files are SingStat's own
@@ -25,7 +27,7 @@ import openpyxl
 import psycopg
 import pytest
 
-from demo.catalog import DEMO_SSIC_DIR, DEMO_SSIC_TITLES, all_companies, demo_intake
+from demo.catalog import DEMO_SSIC_DIR, DEMO_SSIC_TITLES, all_companies, demo_intake, refined_demo_intake
 from demo.synthetic_registry import generate_acra_csvs
 from demo.vhost import VirtualHostServer
 from demo.websites import build_sites
@@ -37,6 +39,13 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 SHARED_DATA = CHECKOUT.parent / "shared" / "data"
 SSIC_FILES = ("ssic2020-classification-structure.xlsx", "ssic2020-alphabetical-index.xlsx")
 ENTITIES = 3000
+TENANT = "acme"  # the README's
+FOOD_GROUP = "463"  # the refined intake's new exclusion: the food wholesalers of the first intake
+REFINE_COMMANDS = [
+    f".venv/bin/icp intake submit refined.json --tenant {TENANT}",
+    f".venv/bin/icp run --tenant {TENANT}",
+    f".venv/bin/icp suggestions --tenant {TENANT} --compare previous --format json",
+]
 # Settings of the test's own session that must not reach the user's commands.
 NOT_INHERITED = (
     "OPENAI_API_KEY",
@@ -95,6 +104,7 @@ def quickstart(make_database: Callable[[], str], tmp_path_factory: pytest.TempPa
     entities = write_acra_release(downloads, tmp_path_factory.mktemp("generated"))
     write_ssic_files(downloads)
     (work / "intake.json").write_text(json.dumps(demo_intake()))
+    (work / "refined.json").write_text(json.dumps(refined_demo_intake()))
     home = tmp_path_factory.mktemp("icp_home")
     empty_acra_dir = tmp_path_factory.mktemp("acra_dir")  # only the files named on the command line load
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
@@ -102,7 +112,7 @@ def quickstart(make_database: Callable[[], str], tmp_path_factory: pytest.TempPa
     steps = []
     with VirtualHostServer(build_sites(all_companies())) as sites:
         env |= {"ICP_CRAWL_HOST_MAP": json.dumps(sites.host_map()), "ICP_CRAWL_DELAY": "0"}
-        for command in quickstart_commands():
+        for command in [*quickstart_commands(), *REFINE_COMMANDS]:
             done = subprocess.run(
                 ["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True, timeout=900
             )
@@ -144,7 +154,7 @@ def test_the_quick_start_is_these_four_commands() -> None:
 def test_every_step_succeeds(quickstart: dict) -> None:
     failed = [f"{step.args[-1]}\n{step.stderr[-4000:]}" for step in quickstart["steps"] if step.returncode]
     assert not failed, failed[0]
-    assert len(quickstart["steps"]) == 4
+    assert len(quickstart["steps"]) == 4 + len(REFINE_COMMANDS)
 
 
 def test_registry_load_names_what_it_loaded_and_showed_progress(quickstart: dict) -> None:
@@ -181,3 +191,71 @@ def test_suggestions_prints_cards_from_the_registry(quickstart: dict) -> None:
     assert count and int(count.group(1)) >= 3, out
     assert re.search(r"SSIC\s+(52101|52102|46302|46303|46307) ", out), out  # the demo's segments, with titles
     assert "live ACRA companies match" in out
+
+
+# --- journey 4: refine and compare -----------------------------------------------------------------
+
+
+def intake_cards(url: str) -> tuple[list[dict], list[dict]]:
+    """The published cards of the first and of the refined intake."""
+    with psycopg.connect(url) as conn:
+        first, refined = conn.execute(
+            "select min(response_id), max(response_id) from icp.icp_intake_responses where tenant_id = %s", (TENANT,)
+        ).fetchone()
+        return tuple(
+            [
+                row[0]
+                for row in conn.execute(
+                    "select card from icp.icp_suggestions where tenant_id = %s and response_id = %s order by rank",
+                    (TENANT, response_id),
+                )
+            ]
+            for response_id in (first, refined)
+        )
+
+
+def in_food_group(card: dict) -> bool:
+    return any(code.startswith(FOOD_GROUP) for code in card["ssic_codes"] or []) or any(
+        re.fullmatch(rf"ssic\d?:{FOOD_GROUP}\d*", attribute) for attribute in card["cluster"]
+    )
+
+
+def test_the_refined_intake_has_no_card_of_the_excluded_group(quickstart: dict) -> None:
+    first, refined = intake_cards(quickstart["url"])
+    assert any(in_food_group(card) for card in first)  # the first intake had one
+    assert refined and not any(in_food_group(card) for card in refined)
+    assert {card["seeds_total"] for card in refined} == {len(refined_demo_intake()["best_customers"])}
+
+
+def test_every_audience_leaves_the_excluded_group_out(quickstart: dict) -> None:
+    _, refined = intake_cards(quickstart["url"])
+    for card in refined:
+        assert f"AND NOT ssic3:{FOOD_GROUP}" in card["audience_expression"]
+    with psycopg.connect(quickstart["url"]) as conn:
+        expressions = conn.execute(
+            "select audience_expression from marts.icp_targeting_pack where tenant_id = %s", (TENANT,)
+        ).fetchall()
+    assert expressions and all(f"AND NOT ssic3:{FOOD_GROUP}" in e for (e,) in expressions)
+
+
+def test_the_comparison_lists_what_changed(quickstart: dict) -> None:
+    comparison = json.loads(quickstart["steps"][-1].stdout)
+    by_change: dict[str, list[dict]] = {}
+    for change in comparison["changes"]:
+        by_change.setdefault(change["change"], []).append(change)
+    first, _ = intake_cards(quickstart["url"])
+    assert [c["suggestion_id"] for c in by_change["disappeared"]] == [
+        c["suggestion_id"] for c in first if in_food_group(c)
+    ]
+    # Four more customers: every card kept from the first intake counts them in its coverage.
+    assert "unchanged" not in by_change and by_change["changed"]
+    for change in by_change["changed"]:
+        (_, before), (_, after) = change["changed_fields"]["coverage"].values()
+        assert after == before + 4
+    # Analysts read the same comparison from the mart.
+    with psycopg.connect(quickstart["url"]) as conn:
+        mart = conn.execute(
+            "select suggestion_id, change from marts.icp_suggestion_changes where tenant_id = %s", (TENANT,)
+        ).fetchall()
+    shown = {(c["suggestion_id"], c["change"]) for c in comparison["changes"] if c["change"] != "unchanged"}
+    assert set(mart) == shown

@@ -233,7 +233,7 @@ def test_a_site_stops_being_crawled_at_its_time_budget(tmp_path: Path) -> None:
 
 def test_the_whole_crawl_ends_at_its_budget_and_keeps_what_finished(tmp_path: Path) -> None:
     # Long enough for the fast site's few pages even on a loaded machine; the stuck one never ends.
-    BUDGET_S = 20  # noqa: N806
+    BUDGET_S = 10  # noqa: N806
     fast = HEALTHY[0]
     sites = {"stuck.com.sg": {"/": Reply(200, b"<html></html>", delay_s=60)}, fast.domain: fast.pages}
     with VirtualHostServer(sites) as server:
