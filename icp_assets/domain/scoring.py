@@ -37,10 +37,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +50,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from icp_assets.domain.crawl import DEFAULT_EVIDENCE_MAX_AGE_DAYS, site_succeeded
+from icp_assets.domain.csv_files import write_csv_atomically
 from icp_assets.domain.intake import NoIntakeError, current_response_id, lock_tenant_writes
 from icp_assets.domain.matching.matcher import Matcher
 from scrapers.hosts import crawlable_website
@@ -75,7 +74,6 @@ GRADES = ("A", "B", "C", "D", "unknown")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AccountsFileError(ValueError):
@@ -772,26 +770,6 @@ def _output_row(row: dict) -> dict[str, str]:
     }
 
 
-def safe_cell(value: str) -> str:
-    """A cell no spreadsheet runs as a formula: one starting with = + - @ (or a tab or carriage
-    return) gets a leading apostrophe, OWASP's advice for CSV injection."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
 def write_scores_csv(rows: Iterable[dict[str, str]], path: Path) -> None:
-    """Write the scored rows atomically: to a temporary file beside ``path``, then renamed over
-    it, so a reader never sees half a file and a failure leaves no file behind."""
-    path = Path(path)
-    handle = tempfile.NamedTemporaryFile(
-        "w", newline="", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            writer = csv.writer(handle)
-            writer.writerow(OUTPUT_COLUMNS)
-            for row in rows:
-                writer.writerow([safe_cell(row[c]) for c in OUTPUT_COLUMNS])
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    """Write the scored rows (OUTPUT_COLUMNS), whole or not at all, every cell spreadsheet-safe."""
+    write_csv_atomically(path, OUTPUT_COLUMNS, ([row[c] for c in OUTPUT_COLUMNS] for row in rows))

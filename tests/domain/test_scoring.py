@@ -11,6 +11,7 @@ import pytest
 
 from demo.scoring_world import COLD_CHAIN_CARD, FOOD_CARD
 from icp_assets.domain import scoring
+from icp_assets.domain.csv_files import spreadsheet_safe
 from icp_assets.domain.scoring import AccountFacts, AccountsFileError, Fact, Rule, grade_account, rule_criteria
 
 PORTS = (80, 443)
@@ -280,8 +281,8 @@ def test_age_and_size_bands_are_the_cards() -> None:
 
 def test_cells_a_spreadsheet_would_run_are_defused() -> None:
     for cell in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
-        assert scoring.safe_cell(cell) == "'" + cell
-    assert scoring.safe_cell("Acme = good") == "Acme = good"
+        assert spreadsheet_safe(cell) == "'" + cell
+    assert spreadsheet_safe("Acme = good") == "Acme = good"
 
 
 def test_the_scored_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:

@@ -13,10 +13,7 @@ company names come from the public registry: such a cell is written with a leadi
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from icp_assets.domain.audience import audience_from
+from icp_assets.domain.csv_files import write_csv_atomically
 from icp_assets.domain.intake import current_response_id
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,6 @@ CSV_COLUMNS = (
     "Country",
     "Incorporation Date",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FETCH_ROWS = 2000  # rows per round trip of the server-side cursor
 
 _COLUMNS_SQL = (
@@ -70,11 +67,6 @@ def check_output(out: Path) -> None:
         raise ExportRefused(f"{out.parent} is not a directory")
 
 
-def spreadsheet_safe(text: str) -> str:
-    """The cell's text, with a leading apostrophe when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def street_address(row: dict) -> str:
     """A Singapore address line: block, street, #level-unit, building; else the other address lines."""
     level, unit = (row[k].strip() if row[k] else "" for k in ("level_no", "unit_no"))
@@ -86,7 +78,7 @@ def street_address(row: dict) -> str:
 
 
 def csv_row(row: dict) -> list[str]:
-    """One registry entity as a CSV row, in CSV_COLUMNS order, every cell spreadsheet-safe."""
+    """One registry entity as a CSV row, in CSV_COLUMNS order."""
     incorporated = row["registration_incorporation_date"]
     cells = [
         row["entity_name"],
@@ -99,7 +91,7 @@ def csv_row(row: dict) -> list[str]:
         "Singapore" if row["postal_code"] else "",
         incorporated.isoformat() if incorporated else "",
     ]
-    return [spreadsheet_safe(cell) for cell in cells]
+    return cells
 
 
 def current_card(conn: psycopg.Connection, tenant_id: str, suggestion_id: str) -> dict:
@@ -121,25 +113,16 @@ def export_audience(conn: psycopg.Connection, tenant_id: str, suggestion_id: str
     if not expression:
         raise ExportRefused(f"card {suggestion_id!r} has no audience: none of its customers matched the ACRA registry")
     base, params = audience_from(tenant_id, expression)
-    fd, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    rows = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            # A server-side cursor: FETCH_ROWS rows in memory at a time, whatever the audience's size.
-            with conn.transaction(), conn.cursor(name="audience_export", row_factory=dict_row) as cur:
-                cur.itersize = FETCH_ROWS
-                cur.execute(f"{_COLUMNS_SQL} {base} order by e.uen", params)
-                for row in cur:
-                    writer.writerow(csv_row(row))
-                    rows += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, out)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+
+    def audience_rows():
+        # A server-side cursor: FETCH_ROWS rows in memory at a time, whatever the audience's size.
+        with conn.transaction(), conn.cursor(name="audience_export", row_factory=dict_row) as cur:
+            cur.itersize = FETCH_ROWS
+            cur.execute(f"{_COLUMNS_SQL} {base} order by e.uen", params)
+            for row in cur:
+                yield csv_row(row)
+
+    rows = write_csv_atomically(out, CSV_COLUMNS, audience_rows())
     log.info(
         "tenant=%s stage=audience_export suggestion=%s rows=%d audience_size=%s",
         tenant_id,
