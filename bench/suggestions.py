@@ -263,8 +263,8 @@ def _load(url: str, reference: list[tuple], entities: list[Entity], tenants: lis
         cur.execute("analyze")
 
 
-def _dbt(url: str, work: Path, *args: str) -> float:
-    return run_dbt(url, [*args, "--quiet"], work)
+def _dbt(url: str, work: Path, *args: str, tenants: list[str] | None = None) -> float:
+    return run_dbt(url, [*args, "--quiet"], work, tenants)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -317,11 +317,10 @@ def main() -> None:
                 work,
                 "build",
                 "--select",
-                "tag:tenant tag:shared",
-                "--exclude",
-                "tag:registry",
-                "--vars",
-                json.dumps({"tenant_id": one.tenant_id}),
+                "tag:tenant",
+                "--exclude-resource-type",
+                "unit_test",
+                tenants=[one.tenant_id],
             )
             for _ in range(3)
         )

@@ -43,7 +43,11 @@ def _evidence_max_age() -> dict[str, dg.EnvVar]:
 def resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "postgres": PostgresResource(database_url=_env("ICP_DATABASE_URL")),
-        "crawler": CrawlerResource(**_evidence_max_age()),
+        "crawler": CrawlerResource(
+            database_url=_env("ICP_DATABASE_URL"),
+            **({"processes": dg.EnvVar.int("ICP_CRAWL_PROCESSES")} if os.environ.get("ICP_CRAWL_PROCESSES") else {}),
+            **_evidence_max_age(),
+        ),
         "llm_client": LlmResource(
             api_key=_env("OPENAI_API_KEY"), base_url=_env("OPENAI_BASE_URL"), **_evidence_max_age()
         ),

@@ -1,5 +1,6 @@
 """Running Dagster jobs in this process, recorded in the shared Dagster instance: a tenant's
-partition (`icp run`) and a registry load (`icp registry load`).
+partition (`icp run`), every tenant at once (`icp run --all`, what the nightly schedule starts) and
+a registry load (`icp registry load`).
 
 Runs of one tenant never overlap: the daemon's queue holds one run per tenant partition (the tag
 limit in dagster.yaml) and counts this process's run among them, while this process waits for a
@@ -22,7 +23,7 @@ from icp_assets.definitions import defs
 from icp_assets.defs.dbt import dbt_registry_models
 from icp_assets.defs.partitions import RESPONSE_ID_TAG, tenant_partitions
 from icp_assets.defs.registry import BAD_REGISTRY_FILE, acra_entities, match_index, registry_refresh_job, ssic_codes
-from icp_assets.defs.tenant import tenant_refresh_job
+from icp_assets.defs.tenant import fleet_run_tags, tenant_refresh_job
 from icp_assets.domain.intake import current_response_id
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,25 @@ def run_tenant(
             raise_on_error=False,
         )
     log.info("tenant=%s stage=run run_id=%s success=%s", tenant_id, result.run_id, result.success)
+    return result
+
+
+def run_fleet(instance: DagsterInstance, console_level: str = "INFO") -> ExecuteInProcessResult | None:
+    """One tenant_refresh run over every tenant partition, as the nightly schedule starts it: each
+    tenant's collection, then one dbt build of the tenants whose inputs changed, then their cards.
+    None when there is no tenant."""
+    tenants = instance.get_dynamic_partitions(tenant_partitions.name)
+    if not tenants:
+        return None
+    job = defs().resolve_job_def(tenant_refresh_job.name)
+    log.info("stage=run starting %s over %d tenants", job.name, len(tenants))
+    result = job.execute_in_process(
+        instance=instance,
+        tags={**fleet_run_tags(list(tenants)), "icp/trigger": "cli"},
+        run_config=console_log_config(console_level),
+        raise_on_error=False,
+    )
+    log.info("stage=run run_id=%s tenants=%d success=%s", result.run_id, len(tenants), result.success)
     return result
 
 

@@ -3,6 +3,10 @@
 Scrapy's FilesystemCacheStorage writes a directory and six files per response, which was the
 largest single cost of a crawl of local sites. Here each response is one pickle (url, status,
 headers, body), written atomically and expired by its age (HTTPCACHE_EXPIRATION_SECS, 0 = never).
+A record is plain data (dict, str, int, bytes, lists) and is read with an unpickler that loads no
+class at all (``read_record``), so a file is data, never code: the product's process reads the
+files a crawl wrote, to share them with other crawls (icp_assets/domain/crawl_cache.py), and the
+crawl process reads what other crawls fetched.
 Responses arrive already scrubbed of personal data (scrapers.middlewares.ScrubEmailsMiddleware);
 the URL and headers are scrubbed again here, headers cut down to scrapers.pii.KEPT_HEADERS, so
 nothing stored depends on the middleware order. Entries carry a format version: entries of an
@@ -19,11 +23,13 @@ SHA-256 in the ``BODY_SHA256_HEADER`` header, which the spider uses as the page'
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.http import Headers, Response, TextResponse
@@ -57,6 +63,29 @@ _BINARY_MAGIC = (
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1B)) + bytes(range(0x1C, 0x20))
 
 
+class _DataOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"a cache record holds data only, not {module}.{name}")
+
+
+def read_record(data: bytes) -> dict | None:
+    """The record a cache file holds: {"format", "url", "status", "headers", "body"}; None for
+    anything else (another format, another cache layout, a record naming any class)."""
+    try:
+        record = _DataOnly(io.BytesIO(data)).load()
+    except Exception:  # noqa: BLE001 (whatever malformed bytes raise, they are no record)
+        return None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None
+    shape = (("url", str), ("status", int), ("headers", dict), ("body", bytes))
+    return record if all(isinstance(record.get(name), kind) for name, kind in shape) else None
+
+
+def entry_path(cachedir: Path, spider_name: str, key: str) -> Path:
+    """Where the entry of the request whose fingerprint is ``key`` (hex) lives."""
+    return cachedir / spider_name / key[:2] / key
+
+
 def is_text_body(response: Response) -> bool:
     """A body the spider reads as text (HTML, XML, robots.txt), not a binary one it only hashes:
     a text response type, no binary magic bytes, at most 2% control bytes in its first 4 KiB."""
@@ -80,18 +109,18 @@ class CompactCacheStorage:
         pass
 
     def _path(self, spider: Spider, request: Request) -> Path:
-        key = self._fingerprinter.fingerprint(request).hex()
-        return self.cachedir / spider.name / key[:2] / key
+        return entry_path(self.cachedir, spider.name, self._fingerprinter.fingerprint(request).hex())
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         path = self._path(spider, request)
         try:
             if 0 < self.expiration_secs < time.time() - path.stat().st_mtime:
                 return None
-            record = pickle.loads(path.read_bytes())  # noqa: S301 (our own files)
-        except (OSError, pickle.UnpicklingError, EOFError):  # absent, or left by another cache layout
+            data = path.read_bytes()
+        except OSError:  # absent, or a directory of another cache layout
             return None
-        if not isinstance(record, dict) or record.get("format") != FORMAT:
+        record = read_record(data)
+        if record is None:
             path.unlink(missing_ok=True)  # an older format may hold what this one no longer keeps
             return None
         headers = Headers(record["headers"])

@@ -20,15 +20,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent  # holds scrapy.cfg
 STDERR_TAIL_CHARS = 4000
 STOP_GRACE_S = 10.0  # after SIGTERM at the budget, before SIGKILL
+# A crawler process costs a second or two to start: small crawls (one tenant's sites) get one.
+SITES_PER_PROCESS = 100
 
 # The crawler's environment: what Python and Scrapy need, and the crawler's own ICP_CRAWL_* settings.
 CRAWL_ENV_ALLOWED = ("PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SCRAPY_SETTINGS_MODULE")
@@ -77,6 +82,15 @@ class CrawlResult:
                         continue
                     by_kind[record["kind"]].append(record)
         return result
+
+    def of_companies(self, company_keys: set[str]) -> CrawlResult:
+        """The records of the targets with these company keys (one tenant's share of a fleet crawl)."""
+        return CrawlResult(
+            pages=[p for p in self.pages if p["company_key"] in company_keys],
+            evidence=[e for e in self.evidence if e["company_key"] in company_keys],
+            outcomes=[o for o in self.outcomes if o["company_key"] in company_keys],
+            over_budget=self.over_budget,
+        )
 
     def add_unfinished_outcomes(self, targets: list[CrawlTarget]) -> None:
         """An outcome for every target the crawl ended without: what it fetched, marked timed out."""
@@ -191,6 +205,33 @@ def run_crawl(
         sum(o["reduced_evidence"] for o in result.outcomes),
     )
     return result
+
+
+def run_crawls(targets: list[CrawlTarget], out_path: Path, processes: int, **settings: Any) -> CrawlResult:
+    """Crawl the targets in up to ``processes`` crawler processes at once (a fleet's sites keep
+    more than one core busy), one per SITES_PER_PROCESS sites at least, each over its share of the
+    sites; ``settings`` as for run_crawl. A site's host always goes to one process, so politeness
+    per host holds. Records are merged; ``out_path`` names the first share's file, the others get
+    a suffix."""
+    processes = max(1, min(processes, -(-len(targets) // SITES_PER_PROCESS)))
+    shares: list[list[CrawlTarget]] = [[] for _ in range(processes)]
+    for target in targets:
+        host = (urlsplit(target.url).hostname or "").removeprefix("www.")
+        shares[zlib.crc32(host.encode()) % processes].append(target)
+    shares = [share for share in shares if share] or [[]]
+    if len(shares) == 1:
+        return run_crawl(shares[0], out_path, **settings)
+    out_path = Path(out_path)
+    paths = [out_path.with_name(f"{out_path.stem}.{i}{out_path.suffix}") for i in range(len(shares))]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        results = list(pool.map(lambda job: run_crawl(job[0], job[1], **settings), zip(shares, paths, strict=True)))
+    merged = CrawlResult()
+    for result in results:
+        merged.pages += result.pages
+        merged.evidence += result.evidence
+        merged.outcomes += result.outcomes
+        merged.over_budget = merged.over_budget or result.over_budget
+    return merged
 
 
 def _run_in_group(command: list[str], env: dict[str, str], budget_s: float) -> tuple[int, str, bool]:

@@ -3,8 +3,7 @@
 The one home of every crawl default: callers (scrapers.runner.run_crawl, the Dagster resource,
 the CLI) pass only what they override. Environment overrides: ICP_CRAWL_HOST_MAP (JSON
 {host: "127.0.0.1:PORT"}), ICP_CRAWL_DELAY (seconds between two requests to one site),
-ICP_CRAWL_CACHE_DIR, ICP_CRAWL_CACHE_TTL (seconds). Everything else can be set with
-``-s NAME=value``.
+ICP_CRAWL_CACHE_DIR. Everything else can be set with ``-s NAME=value``.
 """
 
 import json
@@ -88,12 +87,15 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapers.middlewares.ScrubEmailsMiddleware": 950,
 }
 
-# A relative HTTPCACHE_DIR lives in the project's .scrapy directory. Within the TTL a re-crawl
-# is served from the cache and sends no request at all.
+# A relative HTTPCACHE_DIR lives in the project's .scrapy directory. Within the expiration a
+# re-crawl is served from the cache and sends no request at all. The product's crawls
+# (resources/crawler.py) get a private folder filled from the shared cache in PostgreSQL and set
+# the expiration to the re-crawl period, ICP_RECRAWL_DAYS; the value here serves a crawl run on
+# its own (scrapers.runner.run_crawl, `scrapy crawl`) and is that period's default, 7 days.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_STORAGE = "scrapers.cache.CompactCacheStorage"
 HTTPCACHE_DIR = os.environ.get("ICP_CRAWL_CACHE_DIR") or "httpcache"
-HTTPCACHE_EXPIRATION_SECS = int(os.environ.get("ICP_CRAWL_CACHE_TTL") or 86400)
+HTTPCACHE_EXPIRATION_SECS = 7 * 86400
 HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
 HTTPCACHE_IGNORE_SCHEMES = ["file", "data"]
 

@@ -29,22 +29,27 @@
 {%- endmacro %}
 
 {#- Post-hook: tenant-scoped tables are read and deleted by tenant_id; keep that an index scan.
-    After an all-tenant build, refresh the planner's statistics too: downstream models join these
-    tables within the same run, and a fresh table without statistics gets nested-loop plans. -#}
+    After a build of many tenants, refresh the planner's statistics too: downstream models join
+    these tables within the same run, and a fresh table without statistics gets nested-loop plans. -#}
 {% macro tenant_index() -%}
     create index if not exists "{{ this.identifier }}_tenant_idx" on {{ this }} (tenant_id)
-    {%- if var('tenant_id', none) is none %};
+    {%- if not one_tenant_build() %};
     analyze {{ this }}
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook: an all-tenant build joins whole tables through CTEs whose row estimates are poor
+{#- Pre-hook: a build of many tenants joins large inputs through CTEs whose row estimates are poor
     (jsonb filters, unnest); nested loops over them go quadratic, so prefer hash joins. A
     one-tenant build keeps the default planner (small inputs, index lookups). -#}
 {% macro full_build_planner() -%}
-    {%- if var('tenant_id', none) is none -%}
+    {%- if not one_tenant_build() -%}
         set local enable_nestloop = off
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{% macro one_tenant_build() -%}
+    {%- set tenants = scoped_tenants() -%}
+    {{ return(tenants is not none and tenants | length == 1) }}
 {%- endmacro %}

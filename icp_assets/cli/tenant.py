@@ -25,8 +25,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("--submitted-by")
     submit.set_defaults(handler=_intake_submit)
 
-    run = commands.add_parser("run", help="materialize one tenant's partition (the job the sensor requests)")
-    run.add_argument("--tenant", required=True, type=tenant_id, help="a tenant with an intake")
+    run = commands.add_parser(
+        "run", help="materialize one tenant's partition (the job the sensor requests), or every tenant's"
+    )
+    who = run.add_mutually_exclusive_group(required=True)
+    who.add_argument("--tenant", type=tenant_id, help="a tenant with an intake")
+    who.add_argument(
+        "--all",
+        action="store_true",
+        help="every tenant in one run, as the nightly schedule does: sites due for a re-crawl"
+        " (ICP_RECRAWL_DAYS) are crawled, and only tenants whose inputs changed are built and published",
+    )
     run.set_defaults(handler=_run)
 
     suggestions = commands.add_parser("suggestions", help="print a tenant's suggestion cards")
@@ -113,9 +122,17 @@ def _run(args: argparse.Namespace) -> int:
 
     from icp_assets.domain.intake import NoIntakeError
     from icp_assets.platform.instance import prepare_environment
-    from icp_assets.runs import run_tenant
+    from icp_assets.runs import run_fleet, run_tenant
 
     url = prepare_environment()
+    if args.all:
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run_fleet(DagsterInstance.get())
+        if result is None:
+            print("no tenant yet: submit an intake with `icp intake submit`", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"run {result.run_id} for every tenant: {'succeeded' if result.success else 'failed'}")
+        return EXIT_OK if result.success else EXIT_FAILED
     try:
         with contextlib.redirect_stdout(sys.stderr):  # the run's progress (dbt's included) is not output
             result = run_tenant(DagsterInstance.get(), url, args.tenant)

@@ -10,3 +10,8 @@ tenant_partitions = dg.DynamicPartitionsDefinition(name="tenants")
 
 # The run tag pinning a tenant run to the intake it was started for (see icp_assets.defs.tenant).
 RESPONSE_ID_TAG = "icp/response_id"
+
+# Dagster's tags for a run over a range of partitions (one run, every asset given all the keys):
+# the nightly refresh runs every tenant this way.
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"

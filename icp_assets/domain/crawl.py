@@ -1,5 +1,9 @@
 """Crawl targets and recording: which sites a tenant's run crawls, and how a crawl is stored.
 
+A tenant's run crawls every site of its intake (through the shared crawl cache); a fleet refresh
+crawls only the sites due: never crawled for the tenant, failed last time, or last crawled
+successfully more than the re-crawl period ago (ICP_RECRAWL_DAYS). The others keep their evidence.
+
 A crawl is stored in one transaction, site by site: a site that fetched a page replaces the
 tenant's evidence of it, so a re-run replaces rather than duplicates; a site that failed (down,
 5xx, timeouts, robots.txt, the egress policy) keeps its last good evidence, marked stale with the
@@ -9,6 +13,7 @@ time of its last success, until it is older than the maximum evidence age.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import psycopg
@@ -34,6 +39,21 @@ def crawl_targets(conn: psycopg.Connection, tenant_id: str, response_id: int | N
         {"r": response_id},
     ).fetchall()
     return [CrawlTarget(company_key=str(company_id), url=website) for company_id, website in rows if website]
+
+
+def due_for_crawl(
+    conn: psycopg.Connection, tenant_id: str, targets: list[CrawlTarget], recrawl_days: int
+) -> list[CrawlTarget]:
+    """The targets whose latest crawl for the tenant is missing, failed, or older than ``recrawl_days``."""
+    fresh = {
+        str(company_id)
+        for (company_id,) in conn.execute(
+            "select company_id from icp.crawl_outcomes where tenant_id = %s and pages_fetched > 0"
+            " and last_success_at >= now() - make_interval(days => %s)",
+            (tenant_id, recrawl_days),
+        ).fetchall()
+    }
+    return [target for target in targets if target.company_key not in fresh]
 
 
 DEFAULT_EVIDENCE_MAX_AGE_DAYS = 90
@@ -83,6 +103,7 @@ def record_crawl(
     tenant_id: str,
     result: CrawlResult,
     max_age_days: int = DEFAULT_EVIDENCE_MAX_AGE_DAYS,
+    not_due: Collection[int] = (),
 ) -> CrawlCounts:
     """Store a crawl for the tenant, site by site; industries served get an SSIC code where the
     alphabetical index knows them.
@@ -92,7 +113,9 @@ def record_crawl(
     http or https, with or without www., so URLs alone would let re-crawls pile up variants), except
     pages some tenant's evidence still cites. A site that failed keeps its evidence and pages from
     its last successful crawl: its outcome records the failure, marked stale with the time of that
-    success. Companies no longer crawled lose their crawl evidence and outcome. Crawl evidence older
+    success. Companies ``not_due`` (still the tenant's, not crawled this time: fresh under the
+    re-crawl period) keep their evidence and outcome as they are; every other company not crawled
+    (no longer the tenant's) loses its crawl evidence and outcome. Crawl evidence older
     than ``max_age_days`` is deleted. Pages are shared by URL and never change company: another
     tenant's crawl of a site, failed or not, leaves this tenant's evidence as it was.
     """
@@ -124,7 +147,7 @@ def record_crawl(
         # Evidence: replaced for the sites that succeeded, kept for those that failed.
         cur.execute(
             "delete from icp.icp_evidence where tenant_id = %s and source = 'crawl' and not (company_id = any(%s))",
-            (tenant_id, sorted(failed)),
+            (tenant_id, sorted(failed | set(not_due))),
         )
         cur.executemany(
             "insert into icp.icp_evidence (tenant_id, company_id, signal_key, value, source, url, page_type,"
@@ -154,7 +177,7 @@ def record_crawl(
             " and not exists (select from icp.icp_evidence e where e.url = p.url)",
             (sorted(succeeded), [p["url"] for p in pages]),
         )
-        _record_outcomes(cur, tenant_id, result.outcomes, max_age_days)
+        _record_outcomes(cur, tenant_id, result.outcomes, max_age_days, not_due)
         kept = dict(
             cur.execute(
                 "select company_id, count(*) from icp.icp_evidence where tenant_id = %s and source = 'crawl'"
@@ -188,12 +211,14 @@ def record_crawl(
     return counts
 
 
-def _record_outcomes(cur: psycopg.Cursor, tenant_id: str, outcomes: list[dict], max_age_days: int) -> None:
+def _record_outcomes(
+    cur: psycopg.Cursor, tenant_id: str, outcomes: list[dict], max_age_days: int, not_due: Collection[int]
+) -> None:
     """One outcome row per (tenant, company) crawled: a success sets last_success_at and clears
     stale; a failure records its counts and keeps last_success_at, stale when there was one."""
     cur.execute(
         "delete from icp.crawl_outcomes where tenant_id = %s and not (company_id = any(%s))",
-        (tenant_id, sorted({int(o["company_key"]) for o in outcomes})),
+        (tenant_id, sorted({int(o["company_key"]) for o in outcomes} | set(not_due))),
     )
     cur.executemany(
         "insert into icp.crawl_outcomes as o (tenant_id, company_id, site_url, pages_fetched, robots_refused,"

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Annotated, Any, Literal
@@ -508,3 +509,14 @@ def lock_tenant_writes(conn: psycopg.Connection, tenant_id: str) -> None:
     started outside the queue at the same moment.
     """
     conn.execute("select pg_advisory_xact_lock(hashtextextended('icp-tenant-writes:' || %s, 0))", (tenant_id,))
+
+
+def current_response_ids(conn: psycopg.Connection, tenant_ids: Collection[str]) -> dict[str, int]:
+    """tenant id -> its current intake, for the tenants that have one."""
+    return dict(
+        conn.execute(
+            "select tenant_id, max(response_id) from icp.icp_intake_responses where tenant_id = any(%s)"
+            " group by tenant_id",
+            (sorted(tenant_ids),),
+        ).fetchall()
+    )

@@ -27,14 +27,12 @@ storage:
       env: ICP_DAGSTER_DATABASE_URL
 concurrency:
   runs:
-    max_concurrent_runs: 4  # the nightly refresh queues one run per tenant; a few run at once
+    max_concurrent_runs: 4  # intake runs of different tenants (and their dbt builds) run side by side
     tag_concurrency_limits:  # one run per tenant at a time (`icp run` waits for them too)
       - key: dagster/partition
         value:
           applyLimitPerUniqueValue: true
         limit: 1
-  pools:
-    default_limit: 1  # one dbt build at a time (pool dbt_build): builds share views and the seed
 telemetry:
   enabled: false
 nux:

@@ -1,4 +1,5 @@
-"""Local state under ``ICP_HOME``: the embedded server's data, the Dagster home, caches."""
+"""Local state under ``ICP_HOME``: the embedded server's data, the Dagster home, the match index's
+local copy. State every run worker shares (the match index, the crawl cache) lives in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,11 +21,8 @@ def dagster_home() -> Path:
 
 
 def match_index_dir() -> Path:
+    """This machine's copy of the match index stored in the database (its read cache)."""
     return icp_home() / "match-index"
-
-
-def crawl_cache_dir() -> Path:
-    return icp_home() / "crawl-cache"
 
 
 def default_acra_dir() -> Path:

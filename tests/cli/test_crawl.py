@@ -24,8 +24,11 @@ def server() -> Iterator[VirtualHostServer]:
 
 
 @pytest.fixture
-def crawl_env(server: VirtualHostServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def crawl_env(
+    server: VirtualHostServer, fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ICP_CRAWL_HOST_MAP", json.dumps(server.host_map()))
+    monkeypatch.setenv("ICP_DATABASE_URL", fresh_database_url)  # the shared crawl cache's
     monkeypatch.setenv("ICP_HOME", str(tmp_path / "home"))
 
 

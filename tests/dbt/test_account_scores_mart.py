@@ -4,7 +4,6 @@ one tenant seeing none of another tenant's scores in the table, the view or the 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -28,9 +27,9 @@ LISTS = {A: [a for a in ACCOUNTS if a.in_registry][:6], B: [a for a in ACCOUNTS 
 RELATIONS = ("icp.account_scores", "staging.stg_icp__account_scores", "marts.icp_account_scores")
 
 
-def dbt(url: str, *args: str) -> None:
+def dbt(url: str, *args: str, tenants: list[str] | None = None) -> None:
     try:
-        run_dbt(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt")
+        run_dbt(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt", tenants)
     except DbtFailed as err:
         pytest.fail(str(err))
 
@@ -80,9 +79,7 @@ def test_a_tenant_run_rebuilds_only_its_own_rows(built: str) -> None:
     before = _mart(built)
     with psycopg.connect(built) as conn:
         conn.execute("update icp.account_scores set grade = 'unknown' where tenant_id in (%s, %s)", (A, B))
-    dbt(
-        built, "build", "--select", "stg_icp__account_scores icp_account_scores", "--vars", json.dumps({"tenant_id": A})
-    )
+    dbt(built, "build", "--select", "stg_icp__account_scores icp_account_scores", tenants=[A])
     after = _mart(built)
     assert {row[0] for row in after[A].values()} == {"unknown"}
     assert after[B] == before[B]

@@ -25,10 +25,10 @@ pytestmark = pytest.mark.slow
 A, B = fixture.STOCKWISE, fixture.COLDBOX
 
 
-def run_dbt(url: str, *args: str) -> float:
+def run_dbt(url: str, *args: str, tenants: list[str] | None = None) -> float:
     """Run a dbt command in the project; fail the test with dbt's output when it fails."""
     try:
-        return run_dbt_command(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt")
+        return run_dbt_command(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt", tenants)
     except DbtFailed as err:
         pytest.fail(str(err))
 
@@ -321,6 +321,19 @@ def test_budget_churn_is_compared_with_the_price_floor(built):
     assert not any(f.startswith("Lost on budget") for c in _cards(built, B) for f in c["negative_flags"])
 
 
+def test_builds_of_other_tenants_reuse_the_parsed_project(built, tmp_path):
+    """The tenants are not a `--vars` value: a build for other tenants parses nothing again, even in
+    a fresh target folder (the parsed state of the database's last build is handed on)."""
+    for tenant in (A, B):
+        work = tmp_path / tenant
+        run_dbt_command(
+            built, ["build", "--select", "tag:tenant", "--exclude-resource-type", "unit_test"], work, [tenant]
+        )
+        log = (work / "logs" / "dbt.log").read_text()
+        assert "Unable to do partial parsing" not in log, tenant
+        assert "Partial parse save file not found" not in log, tenant
+
+
 def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
     tables = [
         "intermediate.int_current_seeds",
@@ -347,7 +360,7 @@ def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
             fixture.catalog.CHURNED_CUSTOMERS,
         )
     # The invocation a tenant partition uses: only tenant-scoped models, only tenant A.
-    run_dbt(built, "build", "--select", "tag:tenant", "--vars", f"{{tenant_id: {A}}}")
+    run_dbt(built, "build", "--select", "tag:tenant", tenants=[A])
     assert snapshot(B) == before_b
     after_a = snapshot(A)
     assert after_a["marts.icp_patterns"] and after_a["marts.icp_patterns"] != before_a["marts.icp_patterns"]

@@ -69,9 +69,9 @@ MORE_CUSTOMERS = (
 )
 
 
-def run_dbt(url: str, *args: str) -> None:
+def run_dbt(url: str, *args: str, tenants: list[str] | None = None) -> None:
     try:
-        run_dbt_command(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt")
+        run_dbt_command(url, args, Path(os.environ.get("TMPDIR", "/tmp")) / f"{database_name(url)}_dbt", tenants)
     except DbtFailed as err:
         pytest.fail(str(err))
 
@@ -90,8 +90,7 @@ def _tenant_build(url: str, tenant_id: str) -> None:
         "tag:tenant",
         "--exclude-resource-type",
         "unit_test",
-        "--vars",
-        f"{{tenant_id: {tenant_id}}}",
+        tenants=[tenant_id],
     )
 
 

@@ -50,7 +50,9 @@ def world(make_database: Callable[[], str], server: VirtualHostServer, tmp_path_
     instance.add_dynamic_partitions(tenant_partitions.name, [A, B])
     resources = {
         "postgres": PostgresResource(database_url=url),
-        "crawler": CrawlerResource(host_map_json=json.dumps(server.host_map()), delay_s=0, page_cap=8),
+        "crawler": CrawlerResource(
+            host_map_json=json.dumps(server.host_map()), delay_s=0, page_cap=8, database_url=url
+        ),
     }
 
     def run(crawl_limit: int) -> dict:

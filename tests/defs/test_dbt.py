@@ -1,5 +1,6 @@
 """dbt in the code location: every model and seed an asset, every source the Python asset that
-writes its table, every model test a check, partitioned by tenant unless tagged `registry`."""
+writes its table, every model test a check, partitioned by tenant unless tagged `registry` or
+`shared` (built by the registry job, read by every tenant)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 from functools import cache
 
 import dagster as dg
+import pytest
 
 from icp_assets.definitions import defs
-from icp_assets.defs.dbt import dbt_build_args, dbt_project, translator
+from icp_assets.defs.dbt import dbt_build_args, dbt_project, model_relations, translator
 from icp_assets.defs.partitions import tenant_partitions
+from icp_assets.platform.dbt_runner import TENANT_SCOPE_ENV, tenant_scope_env
 
 
 @cache
@@ -35,7 +38,7 @@ def test_every_dbt_model_and_seed_is_an_asset_partitioned_by_its_tag() -> None:
     for node in nodes:
         key = dg.AssetKey(node["name"])
         assert key in keys, node["name"]
-        expected = None if "registry" in node["tags"] else tenant_partitions
+        expected = None if {"registry", "shared"} & set(node["tags"]) else tenant_partitions
         assert graph.get(key).partitions_def == expected, node["name"]
 
 
@@ -63,10 +66,40 @@ def test_every_test_of_a_single_model_is_a_check_on_its_asset() -> None:
     assert model_tests > 10
 
 
-def test_dbt_build_args_scope_a_tenant() -> None:
-    def dbt_vars(args: list[str]) -> dict | None:
-        return json.loads(args[args.index("--vars") + 1]) if "--vars" in args else None
+def test_dbt_build_args() -> None:
+    assert dbt_build_args(tenant_scoped=False) == ["build", "--indirect-selection", "cautious"]
+    assert dbt_build_args(tenant_scoped=True) == ["build", "--exclude-resource-type", "unit_test"]
+    assert not any(arg == "--vars" for arg in dbt_build_args(tenant_scoped=True))  # vars would force a re-parse
 
-    assert dbt_build_args(None)[0] == "build" and dbt_vars(dbt_build_args(None)) is None  # every tenant's rows
-    tenant_args = dbt_build_args("acme-2")
-    assert tenant_args[0] == "build" and dbt_vars(tenant_args) == {"tenant_id": "acme-2"}
+
+def test_tenant_scope_env_names_the_tenants_as_json() -> None:
+    assert tenant_scope_env(None) == {}
+    assert json.loads(tenant_scope_env(["b", "a'; drop"])[TENANT_SCOPE_ENV]) == ["a'; drop", "b"]
+    with pytest.raises(ValueError):
+        tenant_scope_env([])
+
+
+def test_model_relations_lists_the_tagged_models() -> None:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    tenant = model_relations(manifest, "tenant")
+    assert "marts.icp_suggestions" in tenant and "intermediate.int_seed_attributes" in tenant
+    assert not any(relation.startswith("staging.") for relation in tenant)
+    assert "marts.icp_account_scores" in model_relations(manifest, "scoring")
+
+
+def test_tenant_runs_do_not_rebuild_the_shared_views() -> None:
+    graph = defs().resolve_asset_graph()
+    tenant_job = {key for key in defs().resolve_job_def("tenant_refresh").asset_layer.selected_asset_keys}
+    shared = [dg.AssetKey(n["name"]) for n in _nodes("model") if "shared" in n["tags"]]
+    assert shared and not set(shared) & tenant_job
+    assert all(graph.get(key).group_name == "registry" for key in shared)
+
+
+def test_tenant_models_run_after_the_assets_behind_the_shared_views() -> None:
+    graph = defs().resolve_asset_graph()
+    assert dg.AssetKey("intake_seeds") in graph.get(dg.AssetKey("int_current_seeds")).parent_keys
+    evidence_readers = [n for n in _nodes("model") if "model.icp_finder.stg_icp__evidence" in n["depends_on"]["nodes"]]
+    for node in evidence_readers:
+        if "shared" not in node["tags"]:
+            assert dg.AssetKey("llm_evidence") in graph.get(dg.AssetKey(node["name"])).parent_keys, node["name"]
+    assert evidence_readers

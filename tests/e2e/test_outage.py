@@ -5,7 +5,6 @@ staleness are recorded, and the cards say their evidence is stale and from when.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 
 import dagster as dg
@@ -21,7 +20,6 @@ from icp_assets.domain.cards.publish import latest_cards
 from icp_assets.domain.cards.render import format_cards
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.platform.database import connection_env
-from icp_assets.platform.paths import crawl_cache_dir
 from icp_assets.runs import run_tenant
 from tests.support.llm_stub import OpenAIStub, StubReply
 
@@ -78,8 +76,9 @@ def outage(make_database: Callable[[], str], tmp_path_factory: pytest.TempPathFa
                 }
             before["evidence"] = _evidence(url)
             # The sites are gone (the server stopped: every connection is refused), the pages cached
-            # are past their TTL, and the LLM answers 500 to anything it is asked.
-            shutil.rmtree(crawl_cache_dir(), ignore_errors=True)
+            # are past the re-crawl period, and the LLM answers 500 to anything it is asked.
+            with psycopg.connect(url) as conn:
+                conn.execute("update icp.crawl_cache set stored_at = stored_at - interval '1 year'")
             llm.script = lambda prompt, n: StubReply(status=500)
             down = run_tenant(instance, url, TENANT)
         with psycopg.connect(url) as conn:

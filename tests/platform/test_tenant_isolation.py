@@ -228,7 +228,13 @@ def test_analyst_reads_only_its_tenant(pipeline: dict, analyst: str) -> None:
 
 
 def test_analyst_cannot_read_untenanted_data(pipeline: dict, analyst: str) -> None:
-    for relation in ("icp.crawl_pages", "icp.llm_cache", "public.icp_schema_migrations"):
+    for relation in (
+        "icp.crawl_pages",
+        "icp.llm_cache",
+        "icp.crawl_cache",
+        "registry.match_index",
+        "public.icp_schema_migrations",
+    ):
         with psycopg.connect(analyst, autocommit=True) as mine, pytest.raises(errors.InsufficientPrivilege):
             mine.execute(f"select count(*) from {relation}")
 

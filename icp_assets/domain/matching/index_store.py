@@ -1,9 +1,19 @@
-"""Match-index persistence: one saved index per registry version, rebuilt only when the registry changes."""
+"""Match-index persistence: one saved index per registry version, built once, reachable by every
+worker.
+
+The index of the registry's current version lives in PostgreSQL (registry.match_index, migration
+0013), so runs on other machines or with other ICP_HOME folders reuse it instead of rebuilding it.
+A local copy (``match-index-<version>.npz`` in the folder the caller names, under ICP_HOME) is the
+machine's read cache: a version's content never changes, so a readable copy is always current.
+Building and storing happen under a PostgreSQL advisory lock: of two processes that find no
+stored index, one builds while the other waits, then loads what the first stored.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +27,10 @@ from icp_assets.domain.matching.matcher import INDEX_FORMAT, MatchIndex, Registr
 from icp_assets.domain.registry.acra import FORMER_NAME_COLUMNS
 
 log = logging.getLogger(__name__)
+
+# Any fixed 64-bit key: one match-index build at a time across every process on the database.
+BUILD_LOCK = 7_412_190_013
+PART_BYTES = 8 << 20  # the saved file travels in parts of this size
 
 
 def fetch_registry_entities(url: str, batch_size: int = 10_000) -> Iterator[RegistryEntity]:
@@ -44,32 +58,87 @@ def registry_version(url: str) -> str:
 
 @dataclass(frozen=True)
 class IndexInfo:
-    path: Path
+    path: Path  # the local copy
     version: str
-    built: bool  # False when an index saved for this version was reused
+    built: bool  # False when an index stored for this version was reused
     seconds: float
 
 
 def load_match_index(url: str, folder: Path) -> tuple[MatchIndex, IndexInfo]:
-    """The match index for the registry's current version: the saved one, or built and saved.
+    """The match index for the registry's current version: the local copy in ``folder``, else the
+    one stored in the database (copied to ``folder``), else built and stored.
 
-    Files of other versions in ``folder`` are removed once a new one is saved.
+    Storing a version deletes the others from the database; copies of other versions in
+    ``folder`` are removed once this one is there.
     """
     started = time.perf_counter()
     version = registry_version(url)
     path = Path(folder) / f"match-index-{version}.npz"
-    if path.exists():
-        try:
-            index = MatchIndex.load(path)
-        except (OSError, ValueError, zipfile.BadZipFile) as err:  # truncated or from another format: rebuild
-            log.warning("match index %s unreadable (%s); rebuilding", path, err)
-        else:
-            log.info("match index %s loaded: %d entities", version, len(index))
-            return index, IndexInfo(path, version, False, time.perf_counter() - started)
-    index = MatchIndex.build(fetch_registry_entities(url))
-    index.save(path)
+    index = _read(path)
+    built = False
+    if index is None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("select pg_advisory_lock(%s)", (BUILD_LOCK,))  # waits while another process builds
+            try:
+                if _fetch_stored(conn, version, path):
+                    index = _read(path)
+                if index is None:
+                    index = MatchIndex.build(fetch_registry_entities(url))
+                    index.save(path)
+                    _store(conn, version, path)
+                    built = True
+            finally:
+                conn.execute("select pg_advisory_unlock(%s)", (BUILD_LOCK,))
     for stale in Path(folder).glob("match-index-*.npz"):
         if stale != path:
             stale.unlink(missing_ok=True)
-    log.info("match index %s built and saved: %d entities, %d bytes", version, len(index), path.stat().st_size)
-    return index, IndexInfo(path, version, True, time.perf_counter() - started)
+    log.info(
+        "match index %s %s: %d entities, %d bytes",
+        version,
+        "built and stored" if built else "loaded",
+        len(index),
+        path.stat().st_size,
+    )
+    return index, IndexInfo(path, version, built, time.perf_counter() - started)
+
+
+def _read(path: Path) -> MatchIndex | None:
+    """The index saved at ``path``; None when there is none, or it is truncated or of another format."""
+    if not path.exists():
+        return None
+    try:
+        return MatchIndex.load(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        log.warning("match index %s unreadable (%s)", path, err)
+        return None
+
+
+def _fetch_stored(conn: psycopg.Connection, version: str, path: Path) -> bool:
+    """Copy the stored index of ``version`` to ``path``, a part at a time; False when none is stored."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    parts = 0
+    with conn.transaction(), conn.cursor(name="match_index_parts") as cursor, partial.open("wb") as out:
+        cursor.itersize = 1
+        cursor.execute("select bytes from registry.match_index where version = %s order by part", (version,))
+        for (chunk,) in cursor:
+            out.write(chunk)
+            parts += 1
+    if not parts:
+        partial.unlink()
+        return False
+    os.replace(partial, path)
+    return True
+
+
+def _store(conn: psycopg.Connection, version: str, path: Path) -> None:
+    """Store the file at ``path`` as ``version``'s index and delete every other version, in one transaction."""
+    with conn.transaction(), conn.cursor() as cursor:
+        cursor.execute("delete from registry.match_index")
+        with (
+            path.open("rb") as saved,
+            cursor.copy("copy registry.match_index (version, part, bytes) from stdin (format binary)") as copy,
+        ):
+            copy.set_types(["text", "int4", "bytea"])
+            for part, chunk in enumerate(iter(lambda: saved.read(PART_BYTES), b"")):
+                copy.write_row((version, part, chunk))
