@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from icp_assets.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from icp_assets.domain.registry.acra import MAX_DELISTED_LETTER_SHARE, MAX_DELISTED_SHARE
@@ -72,7 +74,10 @@ def _registry_load(args: argparse.Namespace) -> int:
             print(f"registry load: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     prepare_environment()
-    with contextlib.redirect_stdout(sys.stderr):  # the run's progress (dbt's included) is not output
+    with (
+        contextlib.redirect_stdout(sys.stderr),  # the run's progress (dbt's included) is not output
+        progress_bars() if sys.stderr.isatty() else contextlib.nullcontext(),
+    ):
         result = run_registry(DagsterInstance.get(), args.acra, args.ssic, args.full_release, args.allow_mass_delisting)
     if not result.success:
         failure = run_failure(result)
@@ -82,6 +87,45 @@ def _registry_load(args: argparse.Namespace) -> int:
         print(line)
     print(f"registry ready (run {result.run_id})")
     return EXIT_OK
+
+
+class ProgressBar(logging.Handler):
+    """Draws the ACRA load's progress records (those carrying a percent) as a bar, a line each few
+    seconds, on the terminal they would have been logged to; hands every other record on as usual."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO):
+        super().__init__()
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        percent = getattr(record, "percent", None)
+        if percent is None:
+            logging.getLogger().handle(record)
+            return
+        filled = round(self.WIDTH * percent / 100)
+        self.stream.write(
+            f"registry load [{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3.0f}%"
+            f"  {record.rows:,} rows  {record.file}\n"
+        )
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def progress_bars() -> Iterator[None]:
+    """The ACRA loader's records go through a ProgressBar on stderr meanwhile."""
+    from icp_assets.domain.registry import acra
+
+    logger = logging.getLogger(acra.__name__)
+    bar = ProgressBar(sys.stderr)
+    logger.addHandler(bar)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate = True
+        logger.removeHandler(bar)
 
 
 def _load_problems(args: argparse.Namespace) -> list[str]:

@@ -1,4 +1,5 @@
-"""ACRA CSVs into registry.acra_entities: cleaning, the upsert, and the synthetic registry they come from."""
+"""ACRA CSVs into registry.acra_entities: the SSIC rule, the upsert, and the synthetic registry they come from
+(the cleaning of every kind of value, loaded, is in test_acra_cleaning.py)."""
 
 import csv
 from datetime import date
@@ -12,10 +13,8 @@ from icp_assets.domain.matching.names import normalise_name
 from icp_assets.domain.registry.acra import (
     DERIVED_COLUMNS,
     LoadStats,
-    clean_postal_code,
     clean_ssic,
     load_acra_csvs,
-    parse_date,
 )
 from tests.support.csv_files import write_csv
 
@@ -45,32 +44,6 @@ def scalar(url, query, *params):
 )
 def test_clean_ssic(raw, expected):
     assert clean_ssic(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("018956", "018956"), ("18956", "018956"), ("629587", "629587"), ("na", None), ("1234567", None), ("S123", None)],
-)
-def test_clean_postal_code(raw, expected):
-    assert clean_postal_code(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2003-03-11", "2003-03-11"),
-        ("11/03/2003", "2003-03-11"),
-        ("20030311", "2003-03-11"),
-        ("2003-03-11T00:00:00", "2003-03-11"),
-        ("2003-02-30", None),
-        ("na", None),
-        ("soon", None),
-        ("", None),
-    ],
-)
-def test_parse_date(raw, expected):
-    parsed = parse_date(raw)
-    assert (parsed.isoformat() if parsed else None) == expected
 
 
 # --- ACRA load ------------------------------------------------------------------------------
@@ -180,6 +153,27 @@ def test_reload_replaces_changed_rows_only(tmp_path, fresh_database_url):
         assert conn.execute("select entity_name from registry.acra_entities where uen = '201500003C'").fetchone() == (
             "GAMMA HOLDINGS PTE. LTD.",
         )
+
+
+def test_a_first_load_builds_the_same_indexes_and_spares_those_in_use(tmp_path, fresh_database_url):
+    """Into an empty registry the rows go first and the indexes are built after them: the same indexes,
+    and one that something else depends on (here a view grouping by the primary key) kept throughout."""
+    url = fresh_database_url
+    indexes = (
+        "select indexname, indexdef from pg_indexes"
+        " where schemaname = 'registry' and tablename = 'acra_entities' order by indexname"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = conn.execute(indexes).fetchall()
+        conn.execute(
+            "create view public.names_by_uen as"
+            " select e.uen, e.entity_name from registry.acra_entities e group by e.uen"  # needs the key
+        )
+    path = write_csv(tmp_path / "a.csv", ["uen", "entity_name"], [["201500001A", "ALPHA PTE. LTD."]])
+    assert load_acra_csvs(url, [path]) == LoadStats(1, 1, 0, 0)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(indexes).fetchall() == before
+        assert conn.execute("select * from public.names_by_uen").fetchall() == [("201500001A", "ALPHA PTE. LTD.")]
 
 
 # Values the loader must keep as they are; anything else is derived from the column's SQL type.
