@@ -11,6 +11,7 @@ built since their cards were last published; run twice, the second run builds an
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Collection
 from pathlib import Path
@@ -48,8 +49,14 @@ _INPUTS: dict[str, tuple[tuple[str, tuple[str, ...], str], ...]] = {
 
 
 def project_version(manifest_path: Path) -> str:
-    """The dbt project's version: a digest of its parsed manifest, so a changed model rebuilds every tenant."""
-    return hashlib.sha256(Path(manifest_path).read_bytes()).hexdigest()[:16]
+    """The dbt project's version: a digest of what its manifest says the models, tests, seeds and
+    macros are (their checksums, SQL and configs), so a changed model rebuilds every tenant; the
+    time the manifest was written, which every parse changes, is left out."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    parts = {unique_id: [node.get("checksum"), node.get("config")] for unique_id, node in manifest["nodes"].items()} | {
+        unique_id: macro.get("macro_sql") for unique_id, macro in manifest["macros"].items()
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _shared_inputs(conn: psycopg.Connection) -> str:

@@ -1,0 +1,31 @@
+"""The dbt project's version, as the fleet refresh compares it: what the models are, not when the
+manifest was written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from icp_assets.defs.dbt import dbt_project
+from icp_assets.domain.builds import project_version
+
+
+def _write(path: Path, manifest: dict) -> Path:
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_a_new_parse_of_the_same_project_keeps_its_version(tmp_path: Path) -> None:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    before = project_version(_write(tmp_path / "a.json", manifest))
+    manifest["metadata"]["generated_at"] = "2031-01-01T00:00:00Z"
+    manifest["metadata"]["invocation_id"] = "another-parse"
+    assert project_version(_write(tmp_path / "b.json", manifest)) == before
+
+
+def test_a_changed_model_changes_the_version(tmp_path: Path) -> None:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    before = project_version(_write(tmp_path / "a.json", manifest))
+    node = manifest["nodes"]["model.icp_finder.icp_suggestions"]
+    node["checksum"] = {"name": "sha256", "checksum": "0" * 64}
+    assert project_version(_write(tmp_path / "b.json", manifest)) != before
