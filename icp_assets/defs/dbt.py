@@ -147,9 +147,7 @@ def first_build_lock(url: str, relations: list[str]) -> Iterator[None]:
         yield
 
 
-def build_dbt_assets(
-    name: str, select: str, models: str | None = None, partitions_def=None, exclude: str | None = None
-) -> dg.AssetsDefinition:
+def build_dbt_assets(name: str, select: str, models: str | None = None, partitions_def=None) -> dg.AssetsDefinition:
     """The dbt models of one selection as assets. Partitioned (``models`` names the model set in
     icp.tenant_builds), a run builds its tenants: all of them in a one-tenant run, the changed
     ones in a run over a range of tenants."""
@@ -158,7 +156,6 @@ def build_dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
         select=select,
-        exclude=exclude,
         partitions_def=partitions_def,
         dagster_dbt_translator=translator,
         name=name,
