@@ -14,7 +14,6 @@ from pydantic import Field
 from icp_assets.domain.crawl import DEFAULT_EVIDENCE_MAX_AGE_DAYS
 from icp_assets.domain.crawl_cache import shared_crawl_cache
 from icp_assets.platform.database import product_database_url
-from icp_assets.platform.db import migrate
 from icp_assets.platform.recrawl import recrawl_days
 from scrapers.runner import CrawlResult, CrawlTarget, run_crawls
 
@@ -54,7 +53,6 @@ class CrawlerResource(ConfigurableResource):
         """Crawl the targets' sites; a page any crawl fetched within ICP_RECRAWL_DAYS is served
         from the shared cache (icp.crawl_cache), without a request."""
         url = self.database_url or product_database_url()
-        migrate(url)  # `icp crawl` may be the first use of a new database
         max_age = timedelta(days=recrawl_days())
         with shared_crawl_cache(url, [t.url for t in targets], max_age) as cache_dir:
             return run_crawls(

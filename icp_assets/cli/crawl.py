@@ -40,6 +40,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _crawl(args: argparse.Namespace) -> int:
     import tempfile
 
+    from icp_assets.platform.database import product_database_url
+    from icp_assets.platform.db import migrate
     from resources.crawler import CrawlerResource
     from scrapers.hosts import crawlable_website
     from scrapers.runner import CrawlError, CrawlTarget
@@ -67,6 +69,7 @@ def _crawl(args: argparse.Namespace) -> int:
     if refused:
         print("\n".join([*refused, "nothing crawled"]), file=sys.stderr)
         return EXIT_BAD_INPUT
+    migrate(product_database_url())  # the shared crawl cache's table: `icp crawl` may be a database's first use
     crawler = CrawlerResource(page_cap=args.page_cap, delay_s=args.delay)
     with tempfile.TemporaryDirectory(prefix="icp-crawl-") as tmp:
         try:

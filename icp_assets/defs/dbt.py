@@ -17,6 +17,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,12 @@ def dbt_build_args(tenant_scoped: bool) -> list[str]:
     return ["build", "--indirect-selection", "cautious"]
 
 
+@cache
+def parsed_manifest() -> dict[str, Any]:
+    """The manifest the dbt assets were defined from, read once per process."""
+    return json.loads(dbt_project.manifest_path.read_text())
+
+
 def model_relations(manifest: Mapping[str, Any], tag: str) -> list[str]:
     """`schema.table` of every model carrying ``tag``, from a dbt manifest."""
     return sorted(
@@ -168,7 +175,7 @@ def build_dbt_assets(name: str, select: str, models: str | None = None, partitio
                 invocation = dbt.cli(dbt_build_args(tenant_scoped=False), context=context)
             yield from invocation.stream()
             return
-        project = builds.project_version(dbt_project.manifest_path)
+        project = builds.project_version(parsed_manifest())
         with psycopg.connect(url) as conn:
             if context.has_partition_key_range:
                 digests = builds.tenants_to_build(conn, context.partition_keys, models, project)
@@ -181,7 +188,7 @@ def build_dbt_assets(name: str, select: str, models: str | None = None, partitio
         target_path = (
             Path(dbt_project.project_dir) / "target" / f"{name}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
         )
-        relations = model_relations(json.loads(dbt_project.manifest_path.read_text()), models)
+        relations = model_relations(parsed_manifest(), models)
         try:
             with reusing_parsed_project(url, target_path), first_build_lock(url, relations):
                 with environment(tenant_scope_env(digests)):

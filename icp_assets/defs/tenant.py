@@ -76,15 +76,13 @@ def each_tenant(
     results: dict = {}
     failures: dict[str, str] = {}
     for tenant_id, response_id in sorted(intakes.items()):
-        if not is_fleet_run(context):
-            with postgres.connection() as conn:
-                results[tenant_id] = work(conn, tenant_id, response_id)
-            continue
         try:
             with postgres.connection() as conn:
                 results[tenant_id] = work(conn, tenant_id, response_id)
         except Exception as err:  # noqa: BLE001 (one tenant's failure must not stop the fleet)
-            context.log.error(f"tenant={tenant_id} stage={context.asset_key.to_user_string()} failed: {err}")
+            if not is_fleet_run(context):
+                raise
+            context.log.error(f"tenant={tenant_id} failed, the other tenants go on: {err}")  # the step names the stage
             failures[tenant_id] = str(err)[:500]
     return results, failures
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection
-from pathlib import Path
+from collections.abc import Collection, Mapping
+from typing import Any
 
 import psycopg
 
@@ -48,11 +48,10 @@ _INPUTS: dict[str, tuple[tuple[str, tuple[str, ...], str], ...]] = {
 }
 
 
-def project_version(manifest_path: Path) -> str:
+def project_version(manifest: Mapping[str, Any]) -> str:
     """The dbt project's version: a digest of what its manifest says the models, tests, seeds and
     macros are (their checksums, SQL and configs), so a changed model rebuilds every tenant; the
     time the manifest was written, which every parse changes, is left out."""
-    manifest = json.loads(Path(manifest_path).read_text())
     parts = {unique_id: [node.get("checksum"), node.get("config")] for unique_id, node in manifest["nodes"].items()} | {
         unique_id: macro.get("macro_sql") for unique_id, macro in manifest["macros"].items()
     }

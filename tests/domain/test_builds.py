@@ -4,28 +4,22 @@ manifest was written."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from icp_assets.defs.dbt import dbt_project
 from icp_assets.domain.builds import project_version
 
 
-def _write(path: Path, manifest: dict) -> Path:
-    path.write_text(json.dumps(manifest))
-    return path
-
-
-def test_a_new_parse_of_the_same_project_keeps_its_version(tmp_path: Path) -> None:
+def test_a_new_parse_of_the_same_project_keeps_its_version() -> None:
     manifest = json.loads(dbt_project.manifest_path.read_text())
-    before = project_version(_write(tmp_path / "a.json", manifest))
+    before = project_version(manifest)
     manifest["metadata"]["generated_at"] = "2031-01-01T00:00:00Z"
     manifest["metadata"]["invocation_id"] = "another-parse"
-    assert project_version(_write(tmp_path / "b.json", manifest)) == before
+    assert project_version(manifest) == before
 
 
-def test_a_changed_model_changes_the_version(tmp_path: Path) -> None:
+def test_a_changed_model_changes_the_version() -> None:
     manifest = json.loads(dbt_project.manifest_path.read_text())
-    before = project_version(_write(tmp_path / "a.json", manifest))
+    before = project_version(manifest)
     node = manifest["nodes"]["model.icp_finder.icp_suggestions"]
     node["checksum"] = {"name": "sha256", "checksum": "0" * 64}
-    assert project_version(_write(tmp_path / "b.json", manifest)) != before
+    assert project_version(manifest) != before
