@@ -23,8 +23,8 @@ Then one tenant's dbt build with every other tenant present: its intake resubmit
 inputs changed) and run alone (run_tenant); the dbt step's time, median of 3 tenants.
 
 Baseline `per_tenant_runs`, in the same run: one run_tenant per tenant, one after the other (what
-the nightly schedule requests today, with the run queue letting one dbt build through at a time),
-over a sample of min(50, N) tenants in a second fresh world (its own database, registry, Dagster
+the nightly schedule requested before the fleet run), over a sample of min(ICP_BENCH_NIGHTLY_SAMPLE
+(default 50), N) tenants in a second fresh world (its own database, registry, Dagster
 storage, ICP_HOME and crawl cache: nothing learnt from the fleet's nights); its wall time is
 extrapolated to N tenants (sample wall / sample x N), as are its collection and dbt parts.
 """
@@ -65,7 +65,7 @@ from scrapers import settings as crawl_settings
 BENCH = "nightly"
 TENANTS = int(os.environ.get("ICP_BENCH_NIGHTLY_TENANTS", "1000"))
 ENTITIES = int(os.environ.get("ICP_BENCH_NIGHTLY_ENTITIES", "50000"))
-SAMPLE = min(50, TENANTS)
+SAMPLE = min(int(os.environ.get("ICP_BENCH_NIGHTLY_SAMPLE", "50")), TENANTS)
 ONE_TENANT_RUNS = 3
 WORLD_SEED, REGISTRY_SEED = 2025, 7
 SSIC_FILE = DEMO_SSIC_DIR / "ssic2020-classification-structure.csv"

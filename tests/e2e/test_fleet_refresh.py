@@ -18,6 +18,7 @@ from demo.websites import build_sites
 from icp_assets.definitions import defs
 from icp_assets.defs.partitions import tenant_partitions
 from icp_assets.domain.intake import Intake, submit_intake
+from icp_assets.platform.instance import DAGSTER_EVENT_SETTINGS
 from icp_assets.runs import run_fleet
 
 pytestmark = pytest.mark.slow
@@ -60,6 +61,8 @@ def nights(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
         env.setenv("ICP_HOME", str(tmp_path_factory.mktemp("icp_home")))
         env.setenv("ICP_SSIC_DIR", str(DEMO_SSIC_DIR))
         env.delenv("OPENAI_API_KEY", raising=False)
+        for name, value in DAGSTER_EVENT_SETTINGS.items():  # as `icp` sets them for its runs
+            env.setenv(name, value)
         instance = dg.DagsterInstance.ephemeral()
         assert defs().resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
         with VirtualHostServer(build_sites(all_companies())) as sites:
@@ -77,7 +80,7 @@ def nights(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
             _submit(database_url, SECOND, demo_intake())
             third = run_fleet(instance, console_level="WARNING")
             night_three = {"hits": len(sites.hits()), "builds": _builds(database_url), "cards": _cards(database_url)}
-    return {"runs": (first, second, third), "nights": (night_one, night_two, night_three)}
+    return {"runs": (first, second, third), "nights": (night_one, night_two, night_three), "instance": instance}
 
 
 def test_the_first_night_collects_builds_and_publishes_every_tenant(nights: dict) -> None:
@@ -88,6 +91,17 @@ def test_the_first_night_collects_builds_and_publishes_every_tenant(nights: dict
     assert set(night["builds"]) == {FIRST, SECOND}
     assert all(published is not None and published >= built for built, published in night["builds"].values())
     assert night["cards"].get(FIRST, 0) > 0 and night["cards"].get(SECOND, 0) > 0
+
+
+def test_a_fleet_run_plans_each_asset_once_and_records_each_tenants_materializations(nights: dict) -> None:
+    """One planned event per asset naming every tenant (not one per asset and tenant, which costs
+    minutes for a fleet), while each tenant still gets its own materialization."""
+    first = nights["runs"][0]
+    planned = nights["instance"].all_logs(first.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    planned_assets = [entry.dagster_event.asset_key for entry in planned]
+    assert len(planned_assets) == len(set(planned_assets)) > 0
+    cards = first.asset_materializations_for_node("suggestion_cards")
+    assert sorted(m.partition for m in cards) == [FIRST, SECOND]
 
 
 def test_a_second_night_with_nothing_stale_fetches_no_page_and_builds_no_tenant(nights: dict) -> None:
