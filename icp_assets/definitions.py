@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from icp_assets.defs import dbt, registry, scoring, tenant
 from icp_assets.defs.dbt import dbt_project
 from resources.crawler import CrawlerResource
+from resources.dbt_cli import IcpDbtCliResource
 from resources.llm import LlmResource
 from resources.postgres import PostgresResource
 from resources.registry_files import RegistryFilesResource
@@ -52,7 +52,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
             api_key=_env("OPENAI_API_KEY"), base_url=_env("OPENAI_BASE_URL"), **_evidence_max_age()
         ),
         "registry_files": RegistryFilesResource(acra_dir=_env("ICP_ACRA_DIR"), ssic_dir=_env("ICP_SSIC_DIR")),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": IcpDbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     }
 
 

@@ -103,9 +103,23 @@ def dbt_build_args(tenant_scoped: bool) -> list[str]:
     to the invocation). Tenant builds skip dbt's unit tests (they check model logic, not a tenant's
     data; `dbt build` in CI runs them). The shared build runs only the tests of the relations it
     builds (cautious): a test that also reads a tenant table belongs to the tenant builds, and on a
-    new database that table does not exist yet."""
+    new database that table does not exist yet.
+
+    A tenant build also skips what only costs it time: the JSON artifacts (the manifest, written
+    twice, and the run results; dagster-dbt reads dbt's structured log instead) and the debug log
+    file, both in a target folder removed after the build; with 4 threads, sibling models and the
+    tests of each run side by side, one in Python while others wait on PostgreSQL."""
     if tenant_scoped:
-        return ["build", "--exclude-resource-type", "unit_test"]
+        return [
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            "--no-write-json",
+            "--log-level-file",
+            "none",
+            "--threads",
+            "4",
+        ]
     return ["build", "--indirect-selection", "cautious"]
 
 

@@ -370,6 +370,69 @@ def test_tenant_scoped_run_leaves_other_tenant_untouched(built):
     assert patterns == [{"response_id": new_response, "seeds_total": 3}]
 
 
+def test_row_checks_name_every_broken_row_of_the_tenants_in_scope(built, tmp_path):
+    """One row_checks test per model still catches what the per-column tests caught: a null, a
+    value off the list, a condition broken, a reference to another tenant's row, a duplicate."""
+    with psycopg.connect(built) as conn:
+        saved = conn.execute(
+            "select suggestion_id, title from marts.icp_suggestions where tenant_id = %s and rank = 1", (A,)
+        ).fetchone()
+        other_seed = conn.execute("select min(seed_id) from intermediate.int_current_seeds where tenant_id = %s", (B,))
+        other_seed = other_seed.fetchone()[0]
+        conn.execute("update marts.icp_suggestions set title = null where suggestion_id = %s", (saved[0],))
+        conn.execute(
+            "create temp table broken as select * from intermediate.int_seed_attributes where tenant_id = %s limit 1",
+            (A,),
+        )
+        conn.execute("update broken set seed_id = %s, kind = 'other'", (other_seed,))
+        conn.execute("insert into intermediate.int_seed_attributes select * from broken")
+        conn.execute("insert into intermediate.int_seed_attributes select * from broken")
+    checks = ["icp_suggestions_rows", "int_seed_attributes_rows"]
+    try:
+        with pytest.raises(DbtFailed):
+            run_dbt_command(built, ["test", "--select", *checks, "--store-failures"], tmp_path, [A])
+        run_dbt_command(built, ["test", "--select", *checks], tmp_path, [B])  # B's rows are not in scope
+        failed = {
+            r["failed_check"] for r in rows(built, "select failed_check from dbt_test__audit.icp_suggestions_rows")
+        }
+        assert failed == {"not_null title"}
+        failed = [r["failed_check"] for r in rows(built, "select * from dbt_test__audit.int_seed_attributes_rows")]
+        assert sorted(failed) == [
+            "accepted_values kind",
+            "accepted_values kind",
+            "relationships seed_id -> int_current_seeds",
+            "relationships seed_id -> int_current_seeds",
+            "unique tenant_id || '|' || seed_id || '|' || namespace || '|' || attribute_key",
+        ]
+    finally:
+        with psycopg.connect(built) as conn:
+            conn.execute("update marts.icp_suggestions set title = %s where suggestion_id = %s", (saved[1], saved[0]))
+            conn.execute(
+                "delete from intermediate.int_seed_attributes where tenant_id = %s and seed_id = %s", (A, other_seed)
+            )
+            conn.execute("drop schema if exists dbt_test__audit cascade")
+
+
+def test_a_changed_table_still_gets_the_models_columns(built):
+    """The incremental materialization's shortcut (same columns: one catalog query) gives way to
+    dbt's schema sync when the table's columns differ from the model's."""
+    with psycopg.connect(built) as conn:
+        conn.execute("alter table marts.icp_pattern_summary drop column recurring_themes")
+        conn.execute("alter table marts.icp_pattern_summary add column stale integer")
+    run_dbt(built, "build", "--select", "icp_pattern_summary", tenants=[A])
+    run_dbt(built, "build", "--select", "icp_pattern_summary")  # every tenant's recurring_themes again
+    columns = [
+        r["column_name"]
+        for r in rows(
+            built,
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'icp_pattern_summary' order by ordinal_position",
+        )
+    ]
+    assert "recurring_themes" in columns and "stale" not in columns
+    assert all(r["recurring_themes"] is not None for r in rows(built, "select * from marts.icp_pattern_summary"))
+
+
 def test_docs_generate(built):
     run_dbt(built, "docs", "generate")
 

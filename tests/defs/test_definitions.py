@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+from importlib.metadata import version
 
 import dagster as dg
+import pytest
 
 import sensors
 from icp_assets.definitions import defs
@@ -72,3 +75,15 @@ def test_the_intake_sensor_and_the_nightly_schedule_start_the_tenant_job() -> No
         job = definitions.resolve_job_def(job_name)
         assert job.partitions_def == tenant_partitions
         assert dg.AssetKey("suggestion_cards") in job.asset_layer.selected_asset_keys
+
+
+def test_the_dbt_resource_knows_its_version_without_starting_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dagster-dbt would run `dbt --version` (a dbt start, and requests to pypi.org) once per run."""
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(subprocess, "check_output", no_process)
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_process)
+    dbt = defs().resources["dbt"]
+    assert str(dbt._cli_version) == version("dbt-core")

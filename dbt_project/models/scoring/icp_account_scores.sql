@@ -10,7 +10,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook=["{{ tenant_scope_cleanup() }}", "{{ full_build_planner() }}"],
-    post_hook=["{{ tenant_index() }}", "{{ tenant_isolation() }}"],
+    post_hook="{{ tenant_index() }}; {{ tenant_isolation() }}",
 ) }}
 
 with accounts as (
