@@ -176,6 +176,26 @@ def test_a_first_load_builds_the_same_indexes_and_spares_those_in_use(tmp_path, 
         assert conn.execute("select * from public.names_by_uen").fetchall() == [("201500001A", "ALPHA PTE. LTD.")]
 
 
+def test_a_first_load_keeps_the_last_of_repeated_uens_with_the_primary_key_in_use(tmp_path, fresh_database_url):
+    """Repeated UENs go straight into an empty registry only when its primary key was dropped: kept
+    (something depends on it), it would refuse them, so they are merged as into a registry in use."""
+    url = fresh_database_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "create view public.names_by_uen as"
+            " select e.uen, e.entity_name from registry.acra_entities e group by e.uen"  # needs the key
+        )
+    rows = [["201500001A", "ONE PTE. LTD."], ["201500002B", "TWO PTE. LTD."], ["201500001a", "ONE AGAIN PTE. LTD."]]
+    path = write_csv(tmp_path / "a.csv", ["uen", "entity_name"], rows)
+    assert load_acra_csvs(url, [path]) == LoadStats(3, 2, 0, 0)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select * from public.names_by_uen order by uen").fetchall() == [
+            ("201500001A", "ONE AGAIN PTE. LTD."),
+            ("201500002B", "TWO PTE. LTD."),
+        ]
+    assert load_acra_csvs(url, [path]) == LoadStats(3, 0, 0, 2)
+
+
 # Values the loader must keep as they are; anything else is derived from the column's SQL type.
 _CODED_VALUES = {
     "uen": "T15LL0001A",

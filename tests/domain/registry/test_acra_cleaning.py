@@ -146,6 +146,22 @@ def test_a_file_copy_refuses_is_read_as_the_csv_module_reads_it(
     ]
 
 
+def test_a_file_pyarrow_refuses_halfway_is_read_again_whole_by_the_csv_module(
+    tmp_path: Path, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """pyarrow parses a file a block at a time: the blocks it took before the one it refuses were sent
+    already, and are taken back (the file's COPY is in a savepoint) before the csv module reads it."""
+    monkeypatch.setattr(acra, "_BATCH_BYTES", 1024)
+    rows = [[f"2016{i:05d}A", f"COMPANY {i} PTE. LTD."] for i in range(200)]
+    path = write_csv(tmp_path / "a.csv", ["uen", "entity_name"], rows)
+    with open(path, "a") as handle:
+        handle.write("201700001A,LAST PTE. LTD.,ragged\n")  # a long row, in the last block
+    with caplog.at_level(logging.INFO, logger=acra.__name__):
+        assert load_acra_csvs(fresh_database_url, [path]) == LoadStats(201, 201, 0, 0)
+    assert any("a.csv: reading it row by row" in message for message in caplog.messages)
+    assert loaded_rows(fresh_database_url, "uen, entity_name") == [*map(tuple, rows), ("201700001A", "LAST PTE. LTD.")]
+
+
 def test_a_line_copy_would_take_for_the_end_of_its_data_is_a_row_like_any_other(
     tmp_path: Path, fresh_database_url: str
 ):
@@ -195,4 +211,4 @@ def test_a_slow_load_logs_its_progress_with_context(
     copying = [r for r in caplog.records if hasattr(r, "percent")]
     assert copying and all(r.stage == "registry" and r.file == path.name for r in copying)
     assert copying[-1].percent == 100 and copying[-1].rows == 3
-    assert "stage=registry rows=3: cleaning and inserting 3 rows" in caplog.messages  # into an empty registry
+    assert "stage=registry rows=3: building the indexes" in caplog.messages  # into an empty registry
