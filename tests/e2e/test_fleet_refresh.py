@@ -11,11 +11,9 @@ import dagster as dg
 import psycopg
 import pytest
 
-from demo.catalog import DEMO_SSIC_DIR, all_companies, demo_intake, refined_demo_intake
-from demo.synthetic_registry import generate_acra_csvs
+from demo.catalog import all_companies, demo_intake, refined_demo_intake
 from demo.vhost import VirtualHostServer
 from demo.websites import build_sites
-from icp_assets.definitions import defs
 from icp_assets.defs.partitions import tenant_partitions
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.platform.instance import DAGSTER_EVENT_SETTINGS
@@ -53,18 +51,14 @@ def _submit(url: str, tenant: str, intake: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def nights(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    acra_dir = tmp_path_factory.mktemp("acra")
-    generate_acra_csvs(acra_dir, entities=3000, seed=11, extra=all_companies())
+def nights(registry_database: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    database_url = registry_database
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICP_ACRA_DIR", str(acra_dir))
         env.setenv("ICP_HOME", str(tmp_path_factory.mktemp("icp_home")))
-        env.setenv("ICP_SSIC_DIR", str(DEMO_SSIC_DIR))
         env.delenv("OPENAI_API_KEY", raising=False)
         for name, value in DAGSTER_EVENT_SETTINGS.items():  # as `icp` sets them for its runs
             env.setenv(name, value)
         instance = dg.DagsterInstance.ephemeral()
-        assert defs().resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
         with VirtualHostServer(build_sites(all_companies())) as sites:
             env.setenv("ICP_CRAWL_HOST_MAP", json.dumps(sites.host_map()))
             env.setenv("ICP_CRAWL_DELAY", "0")

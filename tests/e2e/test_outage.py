@@ -5,21 +5,17 @@ staleness are recorded, and the cards say their evidence is stale and from when.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import dagster as dg
 import psycopg
 import pytest
 
-from demo.catalog import DEMO_SSIC_DIR, all_companies, demo_intake
-from demo.synthetic_registry import generate_acra_csvs
+from demo.catalog import all_companies, demo_intake
 from demo.vhost import VirtualHostServer
 from demo.websites import build_sites
-from icp_assets.definitions import defs
 from icp_assets.domain.cards.publish import latest_cards
 from icp_assets.domain.cards.render import format_cards
 from icp_assets.domain.intake import Intake, submit_intake
-from icp_assets.platform.database import connection_env
 from icp_assets.runs import run_tenant
 from tests.support.llm_stub import OpenAIStub, StubReply
 
@@ -46,19 +42,12 @@ def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def outage(make_database: Callable[[], str], tmp_path_factory: pytest.TempPathFactory) -> dict:
-    url = make_database()
-    acra_dir = tmp_path_factory.mktemp("acra")
-    generate_acra_csvs(acra_dir, entities=3000, seed=11, extra=all_companies())
+def outage(registry_database: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    url = registry_database
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {"ICP_DATABASE_URL": url, **connection_env(url)}.items():
-            env.setenv(name, value)
-        env.setenv("ICP_ACRA_DIR", str(acra_dir))
         env.setenv("ICP_HOME", str(tmp_path_factory.mktemp("icp_home")))
-        env.setenv("ICP_SSIC_DIR", str(DEMO_SSIC_DIR))
         env.setenv("ICP_CRAWL_DELAY", "0")
         instance = dg.DagsterInstance.ephemeral()
-        assert defs().resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
         with psycopg.connect(url) as conn:
             submit_intake(conn, TENANT, Intake.model_validate(demo_intake()), "test")
         with OpenAIStub() as llm:

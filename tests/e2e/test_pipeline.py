@@ -12,12 +12,10 @@ import dagster as dg
 import psycopg
 import pytest
 
-from demo.catalog import DEMO_SSIC_DIR, DEMO_TENANT, all_companies, demo_intake
-from demo.synthetic_registry import generate_acra_csvs
+from demo.catalog import DEMO_TENANT, all_companies, demo_intake
 from demo.vhost import VirtualHostServer
 from demo.websites import build_sites
 from icp_assets.cli import main
-from icp_assets.definitions import defs
 from icp_assets.domain.cards.accept import RULE_KEYS
 from icp_assets.domain.intake import Intake, submit_intake
 from icp_assets.platform.database import dagster_database_url, drop_database
@@ -46,16 +44,13 @@ STAGE_TABLES = [
 
 
 @pytest.fixture(scope="module")
-def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Load a small registry, serve the demo sites, submit the demo intake and run its partition."""
-    acra_dir = tmp_path_factory.mktemp("acra")
-    generate_acra_csvs(acra_dir, entities=3000, seed=11, extra=all_companies())
+def demo_run(registry_database: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """On a database with a small registry loaded, serve the demo sites, submit the demo intake and
+    run its partition."""
+    database_url = registry_database
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICP_ACRA_DIR", str(acra_dir))
         env.setenv("ICP_HOME", str(tmp_path_factory.mktemp("icp_home")))
-        env.setenv("ICP_SSIC_DIR", str(DEMO_SSIC_DIR))
         instance = dg.DagsterInstance.ephemeral()
-        assert defs().resolve_job_def("registry_refresh").execute_in_process(instance=instance).success
         with VirtualHostServer(build_sites(all_companies())) as sites, OpenAIStub() as llm:
             env.setenv("ICP_CRAWL_HOST_MAP", json.dumps(sites.host_map()))
             env.setenv("ICP_CRAWL_DELAY", "0")  # local fixture sites: no politeness needed
@@ -110,7 +105,7 @@ def demo_run(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 def test_a_daemon_started_after_icp_run_requests_no_second_run(demo_run: dict) -> None:
     assert demo_run["second_exit"] == 0
-    # (The session's database may hold other tests' intakes: only the demo tenant's matter here.)
+    # (Only the demo tenant's run requests matter here.)
     assert not [r for r in demo_run["sensor_after_cli"].run_requests if r.partition_key == DEMO_TENANT]
 
 
